@@ -1,0 +1,55 @@
+import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ClientsModule, Transport } from '@nestjs/microservices';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { MetricsModule, NatsConnectionModule, NATS_CONNECTION, natsUrl } from '@parley/service-kit';
+import type { GatewayConfig } from './config.js';
+import { ConversationTurnUseCase } from './conversation/conversation-turn.use-case.js';
+import { ConversationHttpController } from './conversation/conversation.http.controller.js';
+import { HealthHttpController } from './health/health.http.controller.js';
+import { HttpMetricsMiddleware } from './http/http-metrics.middleware.js';
+import { ParleyErrorFilter } from './http/parley-error.filter.js';
+import { LlmClient } from './services/llm.client.js';
+import { NATS_CLIENT } from './services/nats-client.js';
+import { ServiceHealthClient } from './services/service-health.client.js';
+import { JetStreamKvSessionStore } from './sessions/jetstream-kv.session-store.js';
+import { SESSION_STORE } from './sessions/session-store.port.js';
+import { GATEWAY_CONFIG } from './tokens.js';
+
+@Module({})
+export class GatewayModule implements NestModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [
+        NatsConnectionModule.forRoot('gateway'),
+        MetricsModule.forService('gateway'),
+        ClientsModule.register([
+          { name: NATS_CLIENT, transport: Transport.NATS, options: { servers: natsUrl(), name: 'gateway' } },
+        ]),
+      ],
+      controllers: [ConversationHttpController, HealthHttpController],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: APP_FILTER, useClass: ParleyErrorFilter },
+        {
+          provide: SESSION_STORE,
+          inject: [NATS_CONNECTION],
+          useFactory: (nats: NatsConnection) =>
+            new JetStreamKvSessionStore(nats, {
+              bucket: config.sessionBucket,
+              ttlSeconds: config.sessionTtlSeconds,
+              maxMessages: config.sessionMaxMessages,
+            }),
+        },
+        LlmClient,
+        ServiceHealthClient,
+        ConversationTurnUseCase,
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(HttpMetricsMiddleware).forRoutes('*path');
+  }
+}

@@ -1,0 +1,35 @@
+import { envInt } from '@parley/service-kit';
+
+export interface GatewayConfig {
+  port: number;
+  /** Most recent turns (a user message and its answer) sent to the LLM with each new message. */
+  historyTurns: number;
+  /** Messages kept per stored session (older ones are dropped). */
+  sessionMaxMessages: number;
+  /** A session is forgotten this long after its last turn. */
+  sessionTtlSeconds: number;
+  sessionBucket: string;
+  llmMaxTokens: number;
+  llmFirstReplyTimeoutMs: number;
+  llmIdleTimeoutMs: number;
+  /** How long /api/health/models waits for each service. */
+  healthTimeoutMs: number;
+  /** Where the web client's files are served from (empty: none). */
+  publicDir: string;
+}
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const read = (name: string, fallback: number, range?: { min?: number; max?: number }) => envInt(name, fallback, range, env);
+  return {
+    port: read('PORT', 8000, { min: 0, max: 65535 }),
+    historyTurns: read('HISTORY_TURNS', 10, { min: 0, max: 50 }),
+    sessionMaxMessages: read('SESSION_MAX_MESSAGES', 200, { min: 2 }),
+    sessionTtlSeconds: read('SESSION_TTL_SECONDS', 7 * 24 * 3600),
+    sessionBucket: env.SESSION_BUCKET || 'parley_sessions',
+    llmMaxTokens: read('LLM_MAX_TOKENS', 200, { max: 2048 }),
+    llmFirstReplyTimeoutMs: read('LLM_FIRST_REPLY_TIMEOUT_MS', 30_000),
+    llmIdleTimeoutMs: read('LLM_IDLE_TIMEOUT_MS', 15_000),
+    healthTimeoutMs: read('HEALTH_TIMEOUT_MS', 1_500),
+    publicDir: env.PUBLIC_DIR ?? '',
+  };
+}

@@ -1,0 +1,39 @@
+import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { LANGUAGES, SCENARIOS } from '@parley/contracts';
+import { ServiceHealthClient } from '../services/service-health.client.js';
+
+@Controller('api/health')
+export class HealthHttpController {
+  constructor(@Inject(ServiceHealthClient) private readonly services: ServiceHealthClient) {}
+
+  @Get()
+  health() {
+    return { status: 'healthy', message: 'Parley gateway is running' };
+  }
+
+  @Get('models')
+  async models() {
+    const models = await this.services.modelStatuses();
+    const allLoaded = Object.values(models).every((status) => status === 'loaded');
+    return { status: allLoaded ? 'ok' : 'degraded', models };
+  }
+
+  /** For readiness probes: 200 only when every model is loaded. */
+  @Get('ready')
+  async ready(@Res({ passthrough: true }) res: Response) {
+    const body = await this.models();
+    res.status(body.status === 'ok' ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
+    return body;
+  }
+
+  @Get('languages')
+  languages() {
+    return { languages: LANGUAGES, count: Object.keys(LANGUAGES).length };
+  }
+
+  @Get('scenarios')
+  scenarios() {
+    return { scenarios: SCENARIOS, count: Object.keys(SCENARIOS).length };
+  }
+}

@@ -1,0 +1,44 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ClientProxy } from '@nestjs/microservices';
+import {
+  chatRequestSchema,
+  chatStreamMessageSchema,
+  ParleyError,
+  parsePayload,
+  streamRequest,
+  SUBJECTS,
+  type ChatMessage,
+  type ChatStreamMessage,
+} from '@parley/contracts';
+import type { Observable } from 'rxjs';
+import type { GatewayConfig } from '../config.js';
+import { GATEWAY_CONFIG } from '../tokens.js';
+import { NATS_CLIENT, newRequestId } from './nats-client.js';
+
+/** The gateway's side of the llm-service's streaming chat subject. */
+@Injectable()
+export class LlmClient {
+  constructor(
+    @Inject(NATS_CLIENT) private readonly client: ClientProxy,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  chat(messages: ChatMessage[]): Observable<ChatStreamMessage> {
+    const request = parsePayload(
+      chatRequestSchema,
+      { request_id: newRequestId(), messages, max_tokens: this.config.llmMaxTokens },
+      'chat request',
+    );
+    return streamRequest(this.client, request, {
+      service: 'llm',
+      subject: SUBJECTS.llm.chat,
+      parse: (reply) => {
+        const parsed = chatStreamMessageSchema.safeParse(reply);
+        if (!parsed.success) throw new ParleyError('ENGINE_FAILED', 'the llm service sent a reply that does not match the contract');
+        return parsed.data;
+      },
+      firstReplyTimeoutMs: this.config.llmFirstReplyTimeoutMs,
+      idleTimeoutMs: this.config.llmIdleTimeoutMs,
+    });
+  }
+}

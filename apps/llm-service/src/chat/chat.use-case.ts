@@ -1,0 +1,59 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { LLM_LIMITS, ParleyError, type ChatRequest, type ChatStreamMessage } from '@parley/contracts';
+import { ConcurrencyGate, ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
+import { Observable } from 'rxjs';
+import { LLM_ENGINE, type LlmEngine } from '../engine/llm-engine.port.js';
+
+/**
+ * Streams one chat completion: text chunks as the engine produces them, then one `done`.
+ * Unsubscribing (the caller cancelled or the deadline passed) aborts the generation.
+ */
+@Injectable()
+export class ChatUseCase {
+  constructor(
+    @Inject(LLM_ENGINE) private readonly engine: LlmEngine,
+    @Inject(ModelLifecycle) private readonly model: ModelLifecycle,
+    @Inject(ConcurrencyGate) private readonly gate: ConcurrencyGate,
+    @Inject(ServiceMetrics) private readonly metrics: ServiceMetrics,
+  ) {}
+
+  stream(request: ChatRequest): Observable<ChatStreamMessage> {
+    return new Observable<ChatStreamMessage>((subscriber) => {
+      if (!this.model.isLoaded) {
+        subscriber.error(new ParleyError('MODEL_NOT_LOADED', `the LLM model is ${this.model.health().status}; try again when it is loaded`));
+        return;
+      }
+      const abort = new AbortController();
+      const endRequest = this.metrics.startRequest('chat');
+      const generation = {
+        messages: request.messages,
+        maxTokens: request.max_tokens ?? LLM_LIMITS.maxTokens.default,
+        temperature: request.temperature ?? LLM_LIMITS.temperature.default,
+      };
+      this.gate
+        .run(() => this.engine.generate(generation, (text) => subscriber.next({ type: 'chunk', text }), abort.signal), abort.signal)
+        .then((result) => {
+          endRequest(result.stopReason === 'cancelled' ? 'cancelled' : 'ok');
+          subscriber.next({
+            type: 'done',
+            stop_reason: result.stopReason,
+            prompt_tokens: result.promptTokens,
+            completion_tokens: result.completionTokens,
+            model: this.engine.modelName,
+            replica: this.model.replica,
+          });
+          subscriber.complete();
+        })
+        .catch((error: unknown) => {
+          const failure = ParleyError.from(error, 'ENGINE_FAILED');
+          endRequest(failure.code);
+          subscriber.error(failure);
+        });
+      return () => {
+        // Runs on completion too; only a generation still under way is cut short.
+        if (!abort.signal.aborted) abort.abort();
+        endRequest('cancelled');
+      };
+    });
+  }
+}

@@ -1,0 +1,27 @@
+import type { ChatMessage, StopReason } from '@parley/contracts';
+
+export interface GenerationRequest {
+  messages: ChatMessage[];
+  maxTokens: number;
+  temperature: number;
+}
+
+export interface GenerationResult {
+  stopReason: StopReason;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** What the chat use case needs from a language model. */
+export interface LlmEngine {
+  readonly modelName: string;
+  /** Loads the model; called once per process. */
+  load(): Promise<void>;
+  /**
+   * Generates a reply to `messages`, calling `onText` with each piece of text as it is produced.
+   * Aborting `signal` stops generation and resolves with stop reason `cancelled`.
+   */
+  generate(request: GenerationRequest, onText: (text: string) => void, signal: AbortSignal): Promise<GenerationResult>;
+}
+
+export const LLM_ENGINE = Symbol('LLM_ENGINE');

@@ -1,0 +1,114 @@
+import { Logger } from '@nestjs/common';
+import { basename } from 'node:path';
+import { existsSync } from 'node:fs';
+import {
+  getLlama,
+  LlamaChatSession,
+  LlamaLogLevel,
+  resolveChatWrapper,
+  type ChatHistoryItem,
+  type ChatWrapper,
+  type LlamaContext,
+  type LlamaModel,
+} from 'node-llama-cpp';
+import type { ChatMessage, StopReason } from '@parley/contracts';
+import type { GenerationRequest, GenerationResult, LlmEngine } from './llm-engine.port.js';
+
+export interface NodeLlamaCppConfig {
+  modelPath: string;
+  /** Parallel generations: one context sequence each. */
+  sequences: number;
+  threads: number;
+  contextSize: number;
+  gpu: false | 'auto';
+}
+
+const STOP_REASONS: Record<string, StopReason> = {
+  eogToken: 'eog',
+  maxTokens: 'max_tokens',
+  abort: 'cancelled',
+  stopGenerationTrigger: 'stop_trigger',
+  customStopTrigger: 'stop_trigger',
+  functionCalls: 'stop_trigger',
+};
+
+/** The LLM engine on node-llama-cpp: one model and one context with N sequences, resident. */
+export class NodeLlamaCppEngine implements LlmEngine {
+  private readonly logger = new Logger('node-llama-cpp');
+  private model?: LlamaModel;
+  private context?: LlamaContext;
+  private chatWrapper?: ChatWrapper;
+
+  constructor(private readonly config: NodeLlamaCppConfig) {}
+
+  get modelName(): string {
+    return basename(this.config.modelPath);
+  }
+
+  async load(): Promise<void> {
+    if (!existsSync(this.config.modelPath)) {
+      throw new Error(`model file not found: ${this.config.modelPath} (run \`npm run models -- pull llm\`)`);
+    }
+    const llama = await getLlama({
+      gpu: this.config.gpu,
+      // Never compile or download at run time: the prebuilt binary ships in the npm package.
+      build: 'never',
+      maxThreads: this.config.threads,
+      logLevel: LlamaLogLevel.warn,
+      // node-llama-cpp's load errors are bare ("Failed to load model"): the reason is only logged.
+      logger: (level, message) => {
+        const text = message.trim();
+        if (text) this.logger.warn(`[llama.cpp ${level}] ${text}`);
+      },
+    });
+    this.model = await llama.loadModel({ modelPath: this.config.modelPath });
+    this.context = await this.model.createContext({
+      sequences: this.config.sequences,
+      threads: this.config.threads,
+      contextSize: Math.min(this.config.contextSize, this.model.trainContextSize),
+    });
+    // Resolving the chat template takes ~300 ms: do it once, not per session.
+    this.chatWrapper = resolveChatWrapper(this.model);
+    this.logger.log(
+      `${this.modelName}: ${this.config.sequences} sequences, ${this.config.threads} threads, ` +
+        `context ${this.context.contextSize}, chat wrapper ${this.chatWrapper.wrapperName}`,
+    );
+  }
+
+  async generate(request: GenerationRequest, onText: (text: string) => void, signal: AbortSignal): Promise<GenerationResult> {
+    if (!this.context || !this.chatWrapper) throw new Error('model not loaded');
+    // The caller (a concurrency gate) guarantees a free sequence.
+    const sequence = this.context.getSequence();
+    const session = new LlamaChatSession({ contextSequence: sequence, chatWrapper: this.chatWrapper, autoDisposeSequence: false });
+    try {
+      const history = request.messages.slice(0, -1);
+      const prompt = request.messages.at(-1)!.content;
+      session.setChatHistory(toChatHistory(history));
+      const result = await session.promptWithMeta(prompt, {
+        maxTokens: request.maxTokens,
+        temperature: request.temperature,
+        signal,
+        stopOnAbortSignal: true,
+        onTextChunk: (text) => {
+          if (text) onText(text);
+        },
+      });
+      return {
+        stopReason: signal.aborted ? 'cancelled' : (STOP_REASONS[result.stopReason] ?? 'stop_trigger'),
+        promptTokens: sequence.tokenMeter.usedInputTokens,
+        completionTokens: sequence.tokenMeter.usedOutputTokens,
+      };
+    } finally {
+      session.dispose({ disposeSequence: false });
+      sequence.dispose();
+    }
+  }
+}
+
+function toChatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
+  return messages.map((message): ChatHistoryItem => {
+    if (message.role === 'system') return { type: 'system', text: message.content };
+    if (message.role === 'user') return { type: 'user', text: message.content };
+    return { type: 'model', response: [message.content] };
+  });
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { DIFFICULTIES, LANGUAGE_CODES, SCENARIO_IDS } from './catalog.js';
+
+/** Limits at the HTTP edge; the gateway reads overrides from its environment. */
+export const HTTP_LIMITS = {
+  messageMaxChars: 2000,
+  historyMaxMessages: 50,
+} as const;
+
+export const sessionIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, _ or -');
+
+const oneOf = (what: string, values: readonly string[]) =>
+  z.string().refine((v) => values.includes(v), {
+    error: (issue) => `unknown ${what} '${String(issue.input)}'; use one of: ${values.join(', ')}`,
+  });
+
+export const languageField = oneOf('language', LANGUAGE_CODES);
+export const difficultyField = oneOf('difficulty', DIFFICULTIES);
+export const scenarioField = oneOf('scenario', SCENARIO_IDS);
+
+export const historyMessageSchema = z.object({
+  role: z.enum(['user', 'assistant']),
+  content: z.string().max(8000),
+});
+
+/** Body of POST /api/conversation/text and /text-stream. */
+export const textTurnRequestSchema = z.object({
+  message: z
+    .string({ error: 'is required (the learner\'s message as text)' })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(HTTP_LIMITS.messageMaxChars, `must be at most ${HTTP_LIMITS.messageMaxChars} characters`),
+  language: languageField.default('en'),
+  difficulty: difficultyField.default('beginner'),
+  scenario: scenarioField.default('greeting'),
+  history: z.array(historyMessageSchema).max(HTTP_LIMITS.historyMaxMessages).optional(),
+  session_id: sessionIdSchema.optional(),
+  /** Parley extension: also speak the answer sentence by sentence in `audio` events. */
+  tts: z.boolean().optional(),
+  speech_rate: z.number().min(0.25).max(4).optional(),
+});
+export type TextTurnRequest = z.infer<typeof textTurnRequestSchema>;
+
+/** What the gateway stores per session. */
+export const storedMessageSchema = z.object({
+  role: z.enum(['user', 'assistant']),
+  content: z.string(),
+  language: z.string().optional(),
+});
+export type StoredMessage = z.infer<typeof storedMessageSchema>;

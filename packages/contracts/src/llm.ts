@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+/** Limits on what a caller may ask of the LLM service. */
+export const LLM_LIMITS = {
+  maxMessages: 64,
+  maxMessageChars: 8000,
+  maxTokens: { min: 1, max: 2048, default: 256 },
+  temperature: { min: 0, max: 2, default: 0.7 },
+} as const;
+
+export const requestIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be 8-64 characters of A-Z, a-z, 0-9, _ or -');
+
+export const chatMessageSchema = z.object({
+  role: z.enum(['system', 'user', 'assistant']),
+  content: z.string().max(LLM_LIMITS.maxMessageChars),
+});
+export type ChatMessage = z.infer<typeof chatMessageSchema>;
+
+export const chatRequestSchema = z.object({
+  request_id: requestIdSchema,
+  messages: z
+    .array(chatMessageSchema)
+    .min(1)
+    .max(LLM_LIMITS.maxMessages)
+    .refine((messages) => messages.at(-1)?.role === 'user', 'the last message must be from the user'),
+  max_tokens: z.number().int().min(LLM_LIMITS.maxTokens.min).max(LLM_LIMITS.maxTokens.max).optional(),
+  temperature: z.number().min(LLM_LIMITS.temperature.min).max(LLM_LIMITS.temperature.max).optional(),
+});
+export type ChatRequest = z.infer<typeof chatRequestSchema>;
+
+export const stopReasonSchema = z.enum(['eog', 'max_tokens', 'cancelled', 'stop_trigger']);
+export type StopReason = z.infer<typeof stopReasonSchema>;
+
+/** What the chat stream carries: text chunks in order, then exactly one `done`. */
+export const chatStreamMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('chunk'), text: z.string() }),
+  z.object({
+    type: z.literal('done'),
+    stop_reason: stopReasonSchema,
+    prompt_tokens: z.number().int().nonnegative(),
+    completion_tokens: z.number().int().nonnegative(),
+    model: z.string(),
+    /** Which replica generated the stream (host:pid), for logs and tests. */
+    replica: z.string(),
+  }),
+]);
+export type ChatStreamMessage = z.infer<typeof chatStreamMessageSchema>;
+export type ChatDone = Extract<ChatStreamMessage, { type: 'done' }>;

@@ -1,0 +1,144 @@
+import {
+  defer,
+  finalize,
+  map,
+  merge,
+  Observable,
+  Subject,
+  takeUntil,
+  tap,
+  throwError,
+  timeout,
+  timer,
+  catchError,
+} from 'rxjs';
+import { ParleyError } from './errors.js';
+import { cancelSubject, type ServiceName } from './subjects.js';
+
+/**
+ * The one streaming-request primitive, in two halves:
+ *  - `streamRequest` (caller): send a request, read many replies, fail on a silent service, and
+ *    publish a per-request cancel when the caller stops listening before the end.
+ *  - `serveCancellable` (service): run the work until it ends, the caller cancels, or a deadline.
+ *
+ * Why not plain `ClientProxy.send()`: it has no timeout (a replica killed mid-stream leaves the
+ * caller waiting forever), and unsubscribing does not stop the service's Observable.
+ */
+
+/** The part of a NestJS ClientProxy this needs. */
+export interface MessageClient {
+  send<R = unknown, I = unknown>(pattern: string, data: I): Observable<R>;
+  emit<R = unknown, I = unknown>(pattern: string, data: I): Observable<R>;
+}
+
+export interface StreamRequestOptions<T> {
+  service: ServiceName;
+  subject: string;
+  /** Validates and types every reply (a reply that does not match is a broken service). */
+  parse: (reply: unknown) => T;
+  /** How long the first reply may take (model busy, queueing, prompt evaluation). */
+  firstReplyTimeoutMs: number;
+  /** How long the service may stay silent between two replies. */
+  idleTimeoutMs: number;
+}
+
+const NO_RESPONDERS = /empty response|no responders|503/i;
+
+/** Translates what the transport throws into a ParleyError that names the service. */
+export function toServiceError(error: unknown, service: ServiceName): ParleyError {
+  if (error instanceof ParleyError) return error;
+  if (ParleyError.isErrorBody(error)) return ParleyError.from(error);
+  const message = error instanceof Error ? error.message : JSON.stringify(error);
+  if (error instanceof Error && (error.name === 'EmptyResponseException' || NO_RESPONDERS.test(message))) {
+    return new ParleyError('SERVICE_UNAVAILABLE', `The ${service} service is not running (no replica answered).`);
+  }
+  if (/connection closed|disconnect|connection lost/i.test(message)) {
+    return new ParleyError('SERVICE_UNAVAILABLE', `The message broker is unreachable: ${message}`);
+  }
+  return new ParleyError('ENGINE_FAILED', `The ${service} service failed: ${message}`);
+}
+
+export function streamRequest<T>(
+  client: MessageClient,
+  payload: { request_id: string },
+  options: StreamRequestOptions<T>,
+): Observable<T> {
+  return defer(() => {
+    // The service needs a cancel only when the caller leaves while the service is still working:
+    // not after the end of the stream, nor after the service itself reported an error.
+    let serviceFinished = false;
+    const timeoutError = (phase: string, ms: number) => () =>
+      throwError(
+        () => new ParleyError('TIMEOUT', `The ${options.service} service sent nothing for ${ms} ms (${phase}).`),
+      );
+    return client.send<unknown>(options.subject, payload).pipe(
+      timeout({
+        first: options.firstReplyTimeoutMs,
+        with: timeoutError('waiting for the first reply', options.firstReplyTimeoutMs),
+      }),
+      timeout({ each: options.idleTimeoutMs, with: timeoutError('mid-stream', options.idleTimeoutMs) }),
+      tap({
+        complete: () => (serviceFinished = true),
+        error: (error: unknown) => (serviceFinished = !(error instanceof ParleyError && error.code === 'TIMEOUT')),
+      }),
+      map((reply) => options.parse(reply)),
+      catchError((error: unknown) => throwError(() => toServiceError(error, options.service))),
+      finalize(() => {
+        if (serviceFinished) return;
+        client
+          .emit(cancelSubject(options.service, payload.request_id), { request_id: payload.request_id })
+          .subscribe({ error: () => undefined });
+      }),
+    );
+  });
+}
+
+/** The part of a NATS connection the service half needs. */
+export interface CancelListener {
+  subscribe(subject: string, opts: { max?: number; callback: (err: unknown, msg: unknown) => void }): {
+    unsubscribe(): void;
+  };
+}
+
+export interface ServeCancellableOptions {
+  service: ServiceName;
+  requestId: string;
+  /** A hard ceiling on one request's work, in case a cancel is lost (the caller's process died). */
+  maxDurationMs: number;
+  /** Called once if the work was stopped by a cancel or the deadline (for logs and metrics). */
+  onStopped?: (reason: 'cancelled' | 'deadline') => void;
+}
+
+/**
+ * Runs `work` until it completes, the caller publishes the request's cancel subject, or the
+ * deadline passes. Stopping unsubscribes from `work`, whose teardown must abort the engine.
+ * The cancel subscription is plain (no queue group) so it reaches this very replica.
+ */
+export function serveCancellable<T>(
+  nats: CancelListener,
+  work: Observable<T>,
+  options: ServeCancellableOptions,
+): Observable<T> {
+  return defer(() => {
+    const stop$ = new Subject<'cancelled' | 'deadline'>();
+    const subscription = nats.subscribe(cancelSubject(options.service, options.requestId), {
+      max: 1,
+      callback: () => stop$.next('cancelled'),
+    });
+    let stoppedBy: 'cancelled' | 'deadline' | undefined;
+    const deadline$ = timer(options.maxDurationMs).pipe(map(() => 'deadline' as const));
+    return work.pipe(
+      takeUntil(
+        merge(stop$, deadline$).pipe(
+          tap((reason) => {
+            stoppedBy = reason;
+          }),
+        ),
+      ),
+      finalize(() => {
+        subscription.unsubscribe();
+        if (stoppedBy) options.onStopped?.(stoppedBy);
+      }),
+    );
+  });
+}

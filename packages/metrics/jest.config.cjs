@@ -1,2 +1,0 @@
-const preset = require('../../tooling/jest.preset.cjs');
-module.exports = { ...preset, displayName: '@parley/metrics' };

@@ -1,0 +1,43 @@
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+
+export function natsUrl(): string {
+  return process.env.NATS_URL || DEFAULT_NATS_URL;
+}
+
+/** DI token of the raw NATS connection (cancel subjects, key-value and object stores). */
+export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
+
+class NatsConnectionCloser implements OnApplicationShutdown {
+  constructor(@Inject(NATS_CONNECTION) private readonly nats: NatsConnection) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    // drain: let in-flight messages (a cancel, a last reply) go out before closing.
+    await this.nats.drain().catch(() => this.nats.close());
+  }
+}
+
+/**
+ * A raw NATS connection next to NestJS's transport (which owns its own): NestJS's handlers do
+ * not cover plain subscriptions outside a queue group, nor JetStream. Closed when the app stops.
+ */
+@Module({})
+export class NatsConnectionModule {
+  static forRoot(name: string): DynamicModule {
+    return {
+      module: NatsConnectionModule,
+      global: true,
+      providers: [
+        {
+          provide: NATS_CONNECTION,
+          useFactory: (): Promise<NatsConnection> =>
+            connect({ servers: natsUrl(), name, maxReconnectAttempts: -1, reconnectTimeWait: 500 }),
+        },
+        NatsConnectionCloser,
+      ],
+      exports: [NATS_CONNECTION],
+    };
+  }
+}
