@@ -8,3 +8,6 @@ export * from './health.js';
 export * from './http.js';
 export * from './sse.js';
 export * from './streaming.js';
+export * from './binary-frame.js';
+export * from './tts.js';
+export * from './stt.js';

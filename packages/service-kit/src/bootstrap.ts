@@ -3,6 +3,7 @@ import { Logger, type DynamicModule, type INestApplication, type Type } from '@n
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { queueGroup, type ServiceName } from '@parley/contracts';
+import { BinaryAwareNatsSerializer } from './binary-transport.js';
 import { logLevels } from './logging.js';
 import { natsUrl } from './nats.js';
 
@@ -11,6 +12,8 @@ export interface ServiceBootstrapOptions {
   module: Type<unknown> | DynamicModule;
   /** HTTP port for /metrics (and probes). 0 picks a free port. */
   httpPort: number;
+  /** Replies carry raw bytes (audio): send Uint8Array fields as binary frames, not JSON arrays. */
+  binaryReplies?: boolean;
 }
 
 /**
@@ -24,7 +27,12 @@ export async function bootstrapService(options: ServiceBootstrapOptions): Promis
   app.connectMicroservice<MicroserviceOptions>(
     {
       transport: Transport.NATS,
-      options: { servers: natsUrl(), queue: queueGroup(options.service), name: `${options.service}-service` },
+      options: {
+        servers: natsUrl(),
+        queue: queueGroup(options.service),
+        name: `${options.service}-service`,
+        ...(options.binaryReplies ? { serializer: new BinaryAwareNatsSerializer() } : {}),
+      },
     },
     { inheritAppConfig: true },
   );

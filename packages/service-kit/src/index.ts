@@ -7,3 +7,4 @@ export * from './concurrency-gate.js';
 export * from './rpc.js';
 export * from './resident-model.module.js';
 export * from './logging.js';
+export * from './binary-transport.js';

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { requestIdSchema } from './llm.js';
+
+/** JetStream object store bucket where the gateway puts uploads for the stt-service (NATS messages are limited to 1 MB). */
+export const AUDIO_BUCKET = 'parley_audio';
+
+export const transcribeRequestSchema = z.object({
+  request_id: requestIdSchema,
+  /** Name of the uploaded file's object in AUDIO_BUCKET (the raw bytes, any supported container). */
+  audio_object: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
+  /** A catalog language code as a hint, or `auto` to detect. */
+  language: z.string().regex(/^(auto|[a-z]{2,3})$/).default('auto'),
+});
+export type TranscribeRequest = z.input<typeof transcribeRequestSchema>;
+
+export const transcriptSegmentSchema = z.object({ start: z.number(), end: z.number(), text: z.string() });
+
+export const transcriptionSchema = z.object({
+  text: z.string(),
+  language: z.string(),
+  language_probability: z.number().min(0).max(1).nullable(),
+  segments: z.array(transcriptSegmentSchema),
+  duration_ms: z.number().nonnegative(),
+  replica: z.string(),
+});
+export type Transcription = z.infer<typeof transcriptionSchema>;

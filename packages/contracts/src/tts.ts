@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { requestIdSchema } from './llm.js';
+
+export const TTS_LIMITS = {
+  /** Longer texts are refused before they reach the engine (the gateway sends sentences). */
+  maxTextChars: 5000,
+  /** Engine speed (the inverse of Piper's length_scale / the API's speech_rate). */
+  speed: { min: 0.25, max: 4 },
+} as const;
+
+export const synthesizeRequestSchema = z.object({
+  request_id: requestIdSchema,
+  text: z
+    .string()
+    .refine((text) => text.trim().length > 0, 'must not be empty or only whitespace')
+    .refine((text) => text.length <= TTS_LIMITS.maxTextChars, `must be at most ${TTS_LIMITS.maxTextChars} characters`),
+  /** A catalog language code; picks the language's voice when `voice` is not given. */
+  language: z.string().min(2).max(8),
+  voice: z.string().max(100).optional(),
+  /** 1 is normal, 2 twice as fast. Finite, 0.25-4. */
+  speed: z.number().finite().min(TTS_LIMITS.speed.min).max(TTS_LIMITS.speed.max).default(1),
+  speaker_id: z.number().int().min(0).max(10_000).default(0),
+});
+export type SynthesizeRequest = z.input<typeof synthesizeRequestSchema>;
+export type ParsedSynthesizeRequest = z.output<typeof synthesizeRequestSchema>;
+
+/**
+ * The synthesis stream: audio chunks as 16-bit little-endian mono PCM, in order, sent as raw
+ * bytes in binary frames (see binary-frame), then exactly one `done`.
+ */
+export const synthesizeStreamMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('audio'),
+    seq: z.number().int().nonnegative(),
+    sample_rate: z.number().int().positive(),
+    pcm: z.instanceof(Uint8Array),
+  }),
+  z.object({
+    type: z.literal('done'),
+    voice: z.string(),
+    sample_rate: z.number().int().positive(),
+    samples: z.number().int().nonnegative(),
+    replica: z.string(),
+  }),
+]);
+export type SynthesizeStreamMessage = z.infer<typeof synthesizeStreamMessageSchema>;
