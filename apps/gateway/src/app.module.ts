@@ -2,7 +2,7 @@ import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } 
 import { APP_FILTER } from '@nestjs/core';
 import { ClientsModule, Transport } from '@nestjs/microservices';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { MetricsModule, NatsConnectionModule, NATS_CONNECTION, natsUrl } from '@parley/service-kit';
+import { BinaryAwareNatsDeserializer, MetricsModule, NatsConnectionModule, NATS_CONNECTION, natsUrl } from '@parley/service-kit';
 import type { GatewayConfig } from './config.js';
 import { ConversationTurnUseCase } from './conversation/conversation-turn.use-case.js';
 import { ConversationHttpController } from './conversation/conversation.http.controller.js';
@@ -25,7 +25,12 @@ export class GatewayModule implements NestModule {
         NatsConnectionModule.forRoot('gateway'),
         MetricsModule.forService('gateway'),
         ClientsModule.register([
-          { name: NATS_CLIENT, transport: Transport.NATS, options: { servers: natsUrl(), name: 'gateway' } },
+          {
+            name: NATS_CLIENT,
+            transport: Transport.NATS,
+            // Replies with audio arrive as binary frames; JSON replies are read as before.
+            options: { servers: natsUrl(), name: 'gateway', deserializer: new BinaryAwareNatsDeserializer() },
+          },
         ]),
       ],
       controllers: [ConversationHttpController, HealthHttpController],

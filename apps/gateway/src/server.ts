@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { existsSync } from 'node:fs';
 import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -11,7 +12,7 @@ export async function startGateway(config: GatewayConfig): Promise<INestApplicat
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), { logger: logLevels() });
   app.enableShutdownHooks();
   app.enableCors();
-  if (config.publicDir) app.useStaticAssets(config.publicDir);
+  if (config.publicDir && existsSync(config.publicDir)) app.useStaticAssets(config.publicDir);
   await app.listen(config.port, '0.0.0.0');
   new Logger('gateway').log(`HTTP API on ${await app.getUrl()}`);
   return app;

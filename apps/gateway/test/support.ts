@@ -61,6 +61,7 @@ export function startLlmService(natsUrl: string, modelPath: string, httpPort: nu
     LLM_MODEL_PATH: modelPath,
     LLM_THREADS: '1',
     LLM_HTTP_PORT: String(httpPort),
+    LOG_LEVEL: 'log',
     ...extraEnv,
   });
 }

@@ -60,7 +60,7 @@ export async function startNatsServer(): Promise<TestNatsServer> {
     await waitForPort(port);
   } catch (error) {
     child.kill('SIGKILL');
-    throw new Error(`nats-server did not start (is it installed? apt-get install nats-server): ${String(error)}`);
+    throw new Error(`nats-server did not start (is it installed? apt-get install nats-server): ${String(error)}`, { cause: error });
   }
   return {
     url: `nats://127.0.0.1:${port}`,

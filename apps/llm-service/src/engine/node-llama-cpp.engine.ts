@@ -9,6 +9,7 @@ import {
   type ChatHistoryItem,
   type ChatWrapper,
   type LlamaContext,
+  type LlamaContextSequence,
   type LlamaModel,
 } from 'node-llama-cpp';
 import type { ChatMessage, StopReason } from '@parley/contracts';
@@ -38,6 +39,11 @@ export class NodeLlamaCppEngine implements LlmEngine {
   private model?: LlamaModel;
   private context?: LlamaContext;
   private chatWrapper?: ChatWrapper;
+  /**
+   * Sequences made once at load and reused: disposing one and asking the context for a new one
+   * right away can fail with "No sequences left" (the slot is reclaimed asynchronously).
+   */
+  private readonly freeSequences: LlamaContextSequence[] = [];
 
   constructor(private readonly config: NodeLlamaCppConfig) {}
 
@@ -67,6 +73,7 @@ export class NodeLlamaCppEngine implements LlmEngine {
       threads: this.config.threads,
       contextSize: Math.min(this.config.contextSize, this.model.trainContextSize),
     });
+    for (let i = 0; i < this.config.sequences; i++) this.freeSequences.push(this.context.getSequence());
     // Resolving the chat template takes ~300 ms: do it once, not per session.
     this.chatWrapper = resolveChatWrapper(this.model);
     this.logger.log(
@@ -78,12 +85,14 @@ export class NodeLlamaCppEngine implements LlmEngine {
   async generate(request: GenerationRequest, onText: (text: string) => void, signal: AbortSignal): Promise<GenerationResult> {
     if (!this.context || !this.chatWrapper) throw new Error('model not loaded');
     // The caller (a concurrency gate) guarantees a free sequence.
-    const sequence = this.context.getSequence();
+    const sequence = this.freeSequences.pop();
+    if (!sequence) throw new Error('no free context sequence (more parallel requests than LLM_SEQUENCES)');
     const session = new LlamaChatSession({ contextSequence: sequence, chatWrapper: this.chatWrapper, autoDisposeSequence: false });
     try {
       const history = request.messages.slice(0, -1);
       const prompt = request.messages.at(-1)!.content;
       session.setChatHistory(toChatHistory(history));
+      const tokensBefore = { input: sequence.tokenMeter.usedInputTokens, output: sequence.tokenMeter.usedOutputTokens };
       const result = await session.promptWithMeta(prompt, {
         maxTokens: request.maxTokens,
         temperature: request.temperature,
@@ -95,12 +104,13 @@ export class NodeLlamaCppEngine implements LlmEngine {
       });
       return {
         stopReason: signal.aborted ? 'cancelled' : (STOP_REASONS[result.stopReason] ?? 'stop_trigger'),
-        promptTokens: sequence.tokenMeter.usedInputTokens,
-        completionTokens: sequence.tokenMeter.usedOutputTokens,
+        promptTokens: sequence.tokenMeter.usedInputTokens - tokensBefore.input,
+        completionTokens: sequence.tokenMeter.usedOutputTokens - tokensBefore.output,
       };
     } finally {
       session.dispose({ disposeSequence: false });
-      sequence.dispose();
+      await sequence.clearHistory();
+      this.freeSequences.push(sequence);
     }
   }
 }
