@@ -11,6 +11,7 @@ import { HttpMetricsMiddleware } from './http/http-metrics.middleware.js';
 import { ParleyErrorFilter } from './http/parley-error.filter.js';
 import { LlmClient } from './services/llm.client.js';
 import { NATS_CLIENT } from './services/nats-client.js';
+import { TtsClient } from './services/tts.client.js';
 import { ServiceHealthClient } from './services/service-health.client.js';
 import { JetStreamKvSessionStore } from './sessions/jetstream-kv.session-store.js';
 import { SESSION_STORE } from './sessions/session-store.port.js';
@@ -48,6 +49,7 @@ export class GatewayModule implements NestModule {
             }),
         },
         LlmClient,
+        TtsClient,
         ServiceHealthClient,
         ConversationTurnUseCase,
       ],

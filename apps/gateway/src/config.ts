@@ -12,6 +12,8 @@ export interface GatewayConfig {
   llmMaxTokens: number;
   llmFirstReplyTimeoutMs: number;
   llmIdleTimeoutMs: number;
+  ttsFirstReplyTimeoutMs: number;
+  ttsIdleTimeoutMs: number;
   /** How long /api/health/models waits for each service. */
   healthTimeoutMs: number;
   /** Where the web client's files are served from (empty: none). */
@@ -29,6 +31,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     llmMaxTokens: read('LLM_MAX_TOKENS', 200, { max: 2048 }),
     llmFirstReplyTimeoutMs: read('LLM_FIRST_REPLY_TIMEOUT_MS', 30_000),
     llmIdleTimeoutMs: read('LLM_IDLE_TIMEOUT_MS', 15_000),
+    ttsFirstReplyTimeoutMs: read('TTS_FIRST_REPLY_TIMEOUT_MS', 20_000),
+    ttsIdleTimeoutMs: read('TTS_IDLE_TIMEOUT_MS', 10_000),
     healthTimeoutMs: read('HEALTH_TIMEOUT_MS', 1_500),
     publicDir: env.PUBLIC_DIR ?? '',
   };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DIFFICULTIES, LANGUAGE_CODES, SCENARIO_IDS } from './catalog.js';
+import { TTS_LIMITS } from './tts.js';
 
 /** Limits at the HTTP edge; the gateway reads overrides from its environment. */
 export const HTTP_LIMITS = {
@@ -25,6 +26,28 @@ export const historyMessageSchema = z.object({
   content: z.string().max(8000),
 });
 
+/**
+ * The API's speech_rate: a duration scale like Piper's length_scale (1.0 normal, 1.2 is 20%
+ * slower), 0.25-4. Form fields arrive as strings.
+ */
+export const speechRateField = z.coerce
+  .number({ error: 'must be a number (1.0 is normal speed, 1.2 is 20% slower)' })
+  .finite('must be a finite number')
+  .min(0.25, 'must be at least 0.25')
+  .max(4, 'must be at most 4');
+
+/** Body of POST /api/conversation/synthesize (form or JSON). */
+export const synthesizeHttpRequestSchema = z.object({
+  text: z
+    .string({ error: 'is required (the text to speak)' })
+    .refine((text) => text.trim().length > 0, 'must not be empty or only whitespace')
+    .refine((text) => text.length <= TTS_LIMITS.maxTextChars, `must be at most ${TTS_LIMITS.maxTextChars} characters`),
+  language: languageField.default('en'),
+  voice: z.string().max(100).optional(),
+  speech_rate: speechRateField.optional(),
+});
+export type SynthesizeHttpRequest = z.infer<typeof synthesizeHttpRequestSchema>;
+
 /** Body of POST /api/conversation/text and /text-stream. */
 export const textTurnRequestSchema = z.object({
   message: z
@@ -39,7 +62,8 @@ export const textTurnRequestSchema = z.object({
   session_id: sessionIdSchema.optional(),
   /** Parley extension: also speak the answer sentence by sentence in `audio` events. */
   tts: z.boolean().optional(),
-  speech_rate: z.number().min(0.25).max(4).optional(),
+  speech_rate: speechRateField.optional(),
+  voice: z.string().max(100).optional(),
 });
 export type TextTurnRequest = z.infer<typeof textTurnRequestSchema>;
 

@@ -2,17 +2,21 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   buildSystemPrompt,
   ParleyError,
+  SPEECH_RATE_BY_DIFFICULTY,
   type ChatDone,
   type ChatMessage,
+  type Difficulty,
   type SseEvent,
   type StoredMessage,
   type TextTurnRequest,
   type TutorSettings,
 } from '@parley/contracts';
-import { catchError, concat, defer, from, mergeMap, of, type Observable } from 'rxjs';
+import { catchError, concat, concatMap, defer, EMPTY, from, map, merge, mergeMap, of, Subject, type Observable } from 'rxjs';
 import type { GatewayConfig } from '../config.js';
 import { LlmClient } from '../services/llm.client.js';
+import { TtsClient, type SpeechOptions } from '../services/tts.client.js';
 import { SESSION_STORE, type SessionStore } from '../sessions/session-store.port.js';
+import { SentenceSplitter } from '../speech/sentence-splitter.js';
 import { GATEWAY_CONFIG } from '../tokens.js';
 
 export interface TurnContext {
@@ -20,12 +24,21 @@ export interface TurnContext {
   settings: TutorSettings;
   /** History sent by the client; when absent, the session's stored history is used. */
   history?: StoredMessage[];
+  /** When set, each sentence of the answer is also spoken, in `audio` events. */
+  speech?: SpeechOptions;
   /** When the turn began (performance.now()), for the timings in `complete`. */
   startedAtMs: number;
+  /** Timings measured before the reply (transcription), merged into `complete`. */
+  timings?: Record<string, number>;
 }
 
 export function newSessionId(): string {
   return crypto.randomUUID();
+}
+
+/** Engine speed from the API's speech_rate (a duration scale: 1.2 is 20% slower), or from the difficulty. */
+export function speechSpeed(speechRate: number | undefined, difficulty: Difficulty): number {
+  return 1 / (speechRate ?? SPEECH_RATE_BY_DIFFICULTY[difficulty]);
 }
 
 /** The context of a turn from the request's fields: a new session when it names none. */
@@ -35,11 +48,18 @@ export function turnContext(request: {
   difficulty: string;
   scenario: string;
   history?: StoredMessage[];
+  tts?: boolean;
+  speech_rate?: number;
+  voice?: string;
 }): TurnContext {
+  const settings = { language: request.language, difficulty: request.difficulty, scenario: request.scenario } as TutorSettings;
   return {
     sessionId: request.session_id ?? newSessionId(),
-    settings: { language: request.language, difficulty: request.difficulty, scenario: request.scenario } as TutorSettings,
+    settings,
     history: request.history,
+    speech: request.tts
+      ? { language: settings.language, voice: request.voice, speed: speechSpeed(request.speech_rate, settings.difficulty) }
+      : undefined,
     startedAtMs: performance.now(),
   };
 }
@@ -49,10 +69,20 @@ export function errorEvent(error: unknown): SseEvent {
   return { event: 'error', data: { error: failure.message, code: failure.code } };
 }
 
+interface ReplyOutcome {
+  fullResponse: string;
+  done?: ChatDone;
+  llmStartedMs: number;
+  firstChunkMs?: number;
+  firstAudioMs?: number;
+  audioError?: ParleyError;
+}
+
 /**
  * One conversation turn, as the SSE vocabulary: `response_start`, the LLM's text as
- * `response_chunk`s, then exactly one `complete` (after the turn is stored) or one `error`.
- * Unsubscribing cancels the generation and nothing is stored.
+ * `response_chunk`s, with speech each sentence's `audio` as soon as it is synthesized (while
+ * later text is still generating), then exactly one `complete` (after the turn is stored) or one
+ * `error`. Unsubscribing cancels generation and synthesis, and nothing is stored.
  */
 @Injectable()
 export class ConversationTurnUseCase {
@@ -60,6 +90,7 @@ export class ConversationTurnUseCase {
 
   constructor(
     @Inject(LlmClient) private readonly llm: LlmClient,
+    @Inject(TtsClient) private readonly tts: TtsClient,
     @Inject(SESSION_STORE) private readonly sessions: SessionStore,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
@@ -90,54 +121,98 @@ export class ConversationTurnUseCase {
   }
 
   private generate(turn: TurnContext, userText: string, messages: ChatMessage[]): Observable<SseEvent> {
-    let fullResponse = '';
-    let firstChunkMs: number | undefined;
-    const llmStartedMs = performance.now();
-    return this.llm.chat(messages).pipe(
-      mergeMap((message): Observable<SseEvent> => {
-        if (message.type === 'chunk') {
-          firstChunkMs ??= performance.now();
-          fullResponse += message.text;
-          return of({ event: 'response_chunk', data: { chunk: message.text } });
-        }
-        if (message.stop_reason === 'cancelled') {
-          throw new ParleyError('TIMEOUT', 'the answer took too long and was stopped by the llm service');
-        }
-        return from(this.complete(turn, userText, fullResponse, message, { llmStartedMs, firstChunkMs }));
+    return defer(() => {
+      const outcome: ReplyOutcome = { fullResponse: '', llmStartedMs: performance.now() };
+      const splitter = new SentenceSplitter();
+      const sentences = new Subject<string>();
+
+      const text$ = this.llm.chat(messages).pipe(
+        concatMap((message): Observable<SseEvent> => {
+          if (message.type === 'chunk') {
+            outcome.firstChunkMs ??= performance.now();
+            outcome.fullResponse += message.text;
+            for (const sentence of splitter.push(message.text)) sentences.next(sentence);
+            return of({ event: 'response_chunk', data: { chunk: message.text } });
+          }
+          if (message.stop_reason === 'cancelled') {
+            throw new ParleyError('TIMEOUT', 'the answer took too long and was stopped by the llm service');
+          }
+          outcome.done = message;
+          const rest = splitter.flush();
+          if (rest) sentences.next(rest);
+          sentences.complete();
+          return EMPTY;
+        }),
+      );
+      const audio$ = turn.speech ? this.speak(sentences, turn.speech, outcome) : EMPTY;
+      // The text and the audio run side by side; `complete` comes when both are done.
+      return concat(
+        merge(audio$, text$),
+        defer(() => from(this.complete(turn, userText, outcome))),
+      );
+    });
+  }
+
+  /**
+   * Synthesizes the sentences one after another, in order, as they arrive. If the tts-service
+   * fails, the learner still gets the whole text: the remaining sentences are skipped and
+   * `complete` says why audio is missing.
+   */
+  private speak(sentences: Observable<string>, speech: SpeechOptions, outcome: ReplyOutcome): Observable<SseEvent> {
+    return sentences.pipe(
+      concatMap((sentence, seq): Observable<SseEvent> => {
+        if (outcome.audioError) return EMPTY;
+        return this.tts.synthesizeWav(sentence, speech).pipe(
+          map(({ wav, sampleRate }): SseEvent => {
+            outcome.firstAudioMs ??= performance.now();
+            return {
+              event: 'audio',
+              data: { seq, sentence, format: 'wav', sample_rate: sampleRate, audio: wav.toString('base64') },
+            };
+          }),
+          catchError((error: unknown) => {
+            outcome.audioError = ParleyError.from(error);
+            this.logger.warn(`speech unavailable for the rest of this turn: ${outcome.audioError.message}`);
+            return EMPTY;
+          }),
+        );
       }),
     );
   }
 
-  private async complete(
-    turn: TurnContext,
-    userText: string,
-    fullResponse: string,
-    done: ChatDone,
-    marks: { llmStartedMs: number; firstChunkMs?: number },
-  ): Promise<SseEvent> {
+  private async complete(turn: TurnContext, userText: string, outcome: ReplyOutcome): Promise<SseEvent> {
     const language = turn.settings.language;
     try {
       await this.sessions.appendTurn(turn.sessionId, [
         { role: 'user', content: userText, language },
-        { role: 'assistant', content: fullResponse, language },
+        { role: 'assistant', content: outcome.fullResponse, language },
       ]);
     } catch (error) {
       // The learner already has the answer: losing it from history is bad, failing the turn is worse.
       this.logger.error(`turn of session ${turn.sessionId} not stored: ${String(error)}`);
     }
     const now = performance.now();
+    const since = (mark: number | undefined, from: number) => Math.round((mark ?? now) - from);
     return {
       event: 'complete',
       data: {
-        full_response: fullResponse,
+        full_response: outcome.fullResponse,
         language,
         session_id: turn.sessionId,
         timings: {
-          llm_first_chunk_ms: Math.round((marks.firstChunkMs ?? now) - marks.llmStartedMs),
-          llm_ms: Math.round(now - marks.llmStartedMs),
-          total_ms: Math.round(now - turn.startedAtMs),
+          ...turn.timings,
+          llm_first_chunk_ms: since(outcome.firstChunkMs, outcome.llmStartedMs),
+          llm_ms: since(now, outcome.llmStartedMs),
+          ...(turn.speech && outcome.firstAudioMs ? { first_audio_ms: since(outcome.firstAudioMs, turn.startedAtMs) } : {}),
+          total_ms: since(now, turn.startedAtMs),
         },
-        usage: { prompt_tokens: done.prompt_tokens, completion_tokens: done.completion_tokens },
+        usage: {
+          prompt_tokens: outcome.done?.prompt_tokens ?? 0,
+          completion_tokens: outcome.done?.completion_tokens ?? 0,
+        },
+        ...(turn.speech
+          ? { audio_available: !outcome.audioError, ...(outcome.audioError ? { audio_error: outcome.audioError.message } : {}) }
+          : {}),
       },
     };
   }

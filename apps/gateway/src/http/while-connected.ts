@@ -1,0 +1,23 @@
+import type { Response } from 'express';
+import { ParleyError } from '@parley/contracts';
+import type { Observable } from 'rxjs';
+
+/**
+ * The last value of `source`, for blocking routes; if the client goes away first, the
+ * subscription is dropped (which cancels the work upstream: generation, synthesis, ...).
+ */
+export function lastValueWhileConnected<T>(res: Response, source: Observable<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let last: { value: T } | undefined;
+    const subscription = source.subscribe({
+      next: (value) => (last = { value }),
+      error: reject,
+      complete: () => (last ? resolve(last.value) : reject(new ParleyError('INTERNAL', 'no result'))),
+    });
+    res.on('close', () => {
+      if (res.writableFinished || subscription.closed) return;
+      subscription.unsubscribe();
+      reject(new ParleyError('CANCELLED', 'the client went away'));
+    });
+  });
+}
