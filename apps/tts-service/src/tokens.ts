@@ -1,0 +1,1 @@
+export const TTS_CONFIG = Symbol('TTS_CONFIG');
