@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ClientsModule, Transport } from '@nestjs/microservices';
+import { MulterModule } from '@nestjs/platform-express';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { BinaryAwareNatsDeserializer, MetricsModule, NatsConnectionModule, NATS_CONNECTION, natsUrl } from '@parley/service-kit';
 import type { GatewayConfig } from './config.js';
@@ -12,6 +13,7 @@ import { ParleyErrorFilter } from './http/parley-error.filter.js';
 import { LlmClient } from './services/llm.client.js';
 import { NATS_CLIENT } from './services/nats-client.js';
 import { TtsClient } from './services/tts.client.js';
+import { SttClient } from './services/stt.client.js';
 import { ServiceHealthClient } from './services/service-health.client.js';
 import { JetStreamKvSessionStore } from './sessions/jetstream-kv.session-store.js';
 import { SESSION_STORE } from './sessions/session-store.port.js';
@@ -25,6 +27,8 @@ export class GatewayModule implements NestModule {
       imports: [
         NatsConnectionModule.forRoot('gateway'),
         MetricsModule.forService('gateway'),
+        // Uploads stay in memory (they go straight to the object store) and are capped.
+        MulterModule.register({ limits: { fileSize: config.uploadMaxBytes, files: 1 } }),
         ClientsModule.register([
           {
             name: NATS_CLIENT,
@@ -50,6 +54,7 @@ export class GatewayModule implements NestModule {
         },
         LlmClient,
         TtsClient,
+        SttClient,
         ServiceHealthClient,
         ConversationTurnUseCase,
       ],

@@ -12,6 +12,9 @@ export interface GatewayConfig {
   llmMaxTokens: number;
   llmFirstReplyTimeoutMs: number;
   llmIdleTimeoutMs: number;
+  /** Largest upload accepted (bytes). */
+  uploadMaxBytes: number;
+  sttTimeoutMs: number;
   ttsFirstReplyTimeoutMs: number;
   ttsIdleTimeoutMs: number;
   /** How long /api/health/models waits for each service. */
@@ -31,6 +34,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     llmMaxTokens: read('LLM_MAX_TOKENS', 200, { max: 2048 }),
     llmFirstReplyTimeoutMs: read('LLM_FIRST_REPLY_TIMEOUT_MS', 30_000),
     llmIdleTimeoutMs: read('LLM_IDLE_TIMEOUT_MS', 15_000),
+    uploadMaxBytes: read('UPLOAD_MAX_BYTES', 25 * 1024 * 1024),
+    sttTimeoutMs: read('STT_TIMEOUT_MS', 60_000),
     ttsFirstReplyTimeoutMs: read('TTS_FIRST_REPLY_TIMEOUT_MS', 20_000),
     ttsIdleTimeoutMs: read('TTS_IDLE_TIMEOUT_MS', 10_000),
     healthTimeoutMs: read('HEALTH_TIMEOUT_MS', 1_500),

@@ -1,5 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadGatewayConfig, type GatewayConfig } from '../src/config.js';
 import { startGateway } from '../src/server.js';
@@ -93,4 +95,45 @@ export async function postJson(url: string, body: unknown, init: RequestInit = {
     ...init,
   });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
+}
+
+export const STT_SERVICE_MAIN = fileURLToPath(new URL('../../stt-service/dist/main.js', import.meta.url));
+export const TTS_SERVICE_MAIN = fileURLToPath(new URL('../../tts-service/dist/main.js', import.meta.url));
+
+/** Runs a command (argument array, no shell) and fails loudly with its output. */
+export function run(command: string, args: string[]): void {
+  const result = spawnSync(command, args, { encoding: 'utf8' });
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`}): ${result.stderr}`);
+  }
+}
+
+/** Spoken English as a WAV file (espeak-ng), then other containers with ffmpeg. */
+export function makeSpeech(dir: string, text: string) {
+  const wav = join(dir, 'speech.wav');
+  run('espeak-ng', ['-w', wav, text]);
+  const webm = join(dir, 'speech.webm');
+  run('ffmpeg', ['-y', '-loglevel', 'error', '-i', wav, '-c:a', 'libopus', '-b:a', '32k', webm]);
+  const stereo = join(dir, 'speech-stereo-44k.wav');
+  run('ffmpeg', ['-y', '-loglevel', 'error', '-i', wav, '-ac', '2', '-ar', '44100', stereo]);
+  return { wav, webm, stereo };
+}
+
+/** POSTs a multipart form (like a browser's FormData upload). */
+export async function postForm(url: string, fields: Record<string, string>, file?: { field: string; name: string; bytes: Uint8Array }) {
+  const form = new FormData();
+  for (const [key, value] of Object.entries(fields)) form.append(key, value);
+  if (file) form.append(file.field, new Blob([file.bytes]), file.name);
+  return fetch(url, { method: 'POST', body: form });
+}
+
+/** The parts of a 16-bit PCM WAV that tests check. */
+export function parseWav(bytes: Uint8Array) {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.toString('ascii', 0, 4) !== 'RIFF' || view.toString('ascii', 8, 12) !== 'WAVE') throw new Error('not a WAV file');
+  const channels = view.readUInt16LE(22);
+  const sampleRate = view.readUInt32LE(24);
+  const bitsPerSample = view.readUInt16LE(34);
+  const dataBytes = view.readUInt32LE(40);
+  return { channels, sampleRate, bitsPerSample, dataBytes, samples: dataBytes / (bitsPerSample / 8) / channels, fileBytes: view.length };
 }

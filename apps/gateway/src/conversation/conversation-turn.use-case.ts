@@ -6,14 +6,17 @@ import {
   type ChatDone,
   type ChatMessage,
   type Difficulty,
+  type SpeakRequest,
   type SseEvent,
   type StoredMessage,
+  type Transcription,
   type TextTurnRequest,
   type TutorSettings,
 } from '@parley/contracts';
 import { catchError, concat, concatMap, defer, EMPTY, from, map, merge, mergeMap, of, Subject, type Observable } from 'rxjs';
 import type { GatewayConfig } from '../config.js';
 import { LlmClient } from '../services/llm.client.js';
+import { SttClient } from '../services/stt.client.js';
 import { TtsClient, type SpeechOptions } from '../services/tts.client.js';
 import { SESSION_STORE, type SessionStore } from '../sessions/session-store.port.js';
 import { SentenceSplitter } from '../speech/sentence-splitter.js';
@@ -91,6 +94,7 @@ export class ConversationTurnUseCase {
   constructor(
     @Inject(LlmClient) private readonly llm: LlmClient,
     @Inject(TtsClient) private readonly tts: TtsClient,
+    @Inject(SttClient) private readonly stt: SttClient,
     @Inject(SESSION_STORE) private readonly sessions: SessionStore,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
@@ -98,6 +102,33 @@ export class ConversationTurnUseCase {
   /** A turn whose input is text (POST /api/conversation/text and /text-stream). */
   textTurn(request: TextTurnRequest): Observable<SseEvent> {
     return this.reply(turnContext(request), request.message);
+  }
+
+  /** What the learner said, as text (POST /api/conversation/transcribe). */
+  transcribe(audio: Uint8Array, language: string): Observable<Transcription> {
+    return this.stt.transcribe(audio, language);
+  }
+
+  /**
+   * A spoken turn (POST /api/conversation/speak and /speak-stream): `start`, the transcription
+   * as soon as STT is done, then the reply with its speech. Nothing recognised ends the turn with
+   * NO_SPEECH.
+   */
+  speakTurn(request: SpeakRequest, audio: Uint8Array): Observable<SseEvent> {
+    const turn = turnContext({ ...request, tts: true });
+    const start: SseEvent = { event: 'start', data: { status: 'transcribing', session_id: turn.sessionId } };
+    return concat(
+      of(start),
+      this.stt.transcribe(audio, request.language).pipe(
+        mergeMap((transcription) => {
+          const text = transcription.text.trim();
+          if (!text) throw new ParleyError('NO_SPEECH', 'no speech was recognised in the recording; please speak and try again');
+          turn.timings = { stt_ms: Math.round(performance.now() - turn.startedAtMs) };
+          const heard: SseEvent = { event: 'transcription', data: { text, language: transcription.language } };
+          return concat(of(heard), this.reply(turn, text));
+        }),
+      ),
+    ).pipe(catchError((error: unknown) => of(errorEvent(error))));
   }
 
   reply(turn: TurnContext, userText: string): Observable<SseEvent> {

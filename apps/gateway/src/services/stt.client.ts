@@ -1,0 +1,85 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ClientProxy } from '@nestjs/microservices';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Objm, type ObjectStore } from '@nats-io/obj';
+import {
+  AUDIO_BUCKET,
+  AUDIO_BUCKET_TTL_MS,
+  ParleyError,
+  parsePayload,
+  streamRequest,
+  SUBJECTS,
+  transcribeRequestSchema,
+  transcriptionSchema,
+  type Transcription,
+} from '@parley/contracts';
+import { NATS_CONNECTION } from '@parley/service-kit';
+import { defer, finalize, mergeMap, type Observable } from 'rxjs';
+import type { GatewayConfig } from '../config.js';
+import { GATEWAY_CONFIG } from '../tokens.js';
+import { NATS_CLIENT, newRequestId } from './nats-client.js';
+
+/**
+ * The gateway's side of the stt-service. An upload can be larger than a NATS message (1 MB by
+ * default), so its bytes go into a JetStream object store and the request names the object.
+ */
+@Injectable()
+export class SttClient {
+  private readonly logger = new Logger('stt-client');
+  private store?: Promise<ObjectStore>;
+
+  constructor(
+    @Inject(NATS_CLIENT) private readonly client: ClientProxy,
+    @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  /** Transcribes an upload; `language` is a catalog code as a hint, or `auto`. Unsubscribing cancels. */
+  transcribe(audio: Uint8Array, language: string): Observable<Transcription> {
+    const objectName = newRequestId();
+    return defer(async () => {
+      await (await this.bucket()).putBlob({ name: objectName }, audio);
+    }).pipe(
+      mergeMap(() => {
+        const request = parsePayload(
+          transcribeRequestSchema,
+          { request_id: newRequestId(), audio_object: objectName, language },
+          'transcription request',
+        );
+        return streamRequest(this.client, request, {
+          service: 'stt',
+          subject: SUBJECTS.stt.transcribe,
+          parse: (reply) => {
+            const parsed = transcriptionSchema.safeParse(reply);
+            if (!parsed.success) throw new ParleyError('ENGINE_FAILED', 'the stt service sent a reply that does not match the contract');
+            return parsed.data;
+          },
+          firstReplyTimeoutMs: this.config.sttTimeoutMs,
+          idleTimeoutMs: this.config.sttTimeoutMs,
+        });
+      }),
+      // The stt-service deletes what it read; this covers a request that never got that far.
+      finalize(() => void this.remove(objectName)),
+    );
+  }
+
+  private async remove(name: string): Promise<void> {
+    try {
+      const store = await this.bucket();
+      const info = await store.info(name);
+      if (info && !info.deleted) await store.delete(name);
+    } catch (error) {
+      this.logger.debug(`upload ${name} not removed (the bucket's TTL will): ${String(error)}`);
+    }
+  }
+
+  private bucket(): Promise<ObjectStore> {
+    this.store ??= new Objm(this.nats)
+      .create(AUDIO_BUCKET, { ttl: AUDIO_BUCKET_TTL_MS * 1_000_000, description: 'Parley uploads for the stt-service' })
+      .catch((error: unknown) => {
+        this.store = undefined;
+        throw new ParleyError('SERVICE_UNAVAILABLE', `the audio object store is unavailable (JetStream enabled?): ${String(error)}`);
+      });
+    return this.store;
+  }
+}
