@@ -74,3 +74,19 @@ export const storedMessageSchema = z.object({
   language: z.string().optional(),
 });
 export type StoredMessage = z.infer<typeof storedMessageSchema>;
+
+/** Multipart fields of POST /api/conversation/speak and /speak-stream (the file is `audio`). */
+export const speakRequestSchema = z.object({
+  language: languageField.default('en'),
+  difficulty: difficultyField.default('beginner'),
+  scenario: scenarioField.default('greeting'),
+  session_id: sessionIdSchema.optional(),
+  speech_rate: speechRateField.optional(),
+  voice: z.string().max(100).optional(),
+});
+export type SpeakRequest = z.infer<typeof speakRequestSchema>;
+
+/** Multipart fields of POST /api/conversation/transcribe: `language` is a hint; absent or `auto` detects. */
+export const transcribeHttpRequestSchema = z.object({
+  language: z.union([z.literal('auto'), languageField]).default('auto'),
+});

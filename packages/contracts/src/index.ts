@@ -11,3 +11,4 @@ export * from './streaming.js';
 export * from './binary-frame.js';
 export * from './tts.js';
 export * from './stt.js';
+export * from './audio-container.js';

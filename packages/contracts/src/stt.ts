@@ -3,6 +3,8 @@ import { requestIdSchema } from './llm.js';
 
 /** JetStream object store bucket where the gateway puts uploads for the stt-service (NATS messages are limited to 1 MB). */
 export const AUDIO_BUCKET = 'parley_audio';
+/** Uploads left behind (a crashed replica) expire after this long. Same value on both sides: JetStream refuses a bucket re-created with other settings. */
+export const AUDIO_BUCKET_TTL_MS = 10 * 60 * 1000;
 
 export const transcribeRequestSchema = z.object({
   request_id: requestIdSchema,

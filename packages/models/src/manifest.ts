@@ -6,15 +6,14 @@
 // `<modelsDir>/models.lock.json` (trust on first use), says so on stderr, and rejects any later
 // download that differs. See docs/models.md.
 
+import { LANGUAGE_CODES, LANGUAGES as CATALOG, type LanguageCode } from '@parley/contracts';
+
 export type Role = 'llm' | 'stt' | 'tts';
 export const ROLES: readonly Role[] = ['llm', 'stt', 'tts'];
 
-/** The 18 tutoring languages (same codes as @parley/contracts' catalog). */
-export const LANGUAGES = [
-  'en', 'es', 'fr', 'de', 'it', 'pt', 'ja', 'zh', 'ko',
-  'ar', 'nl', 'ru', 'th', 'vi', 'tr', 'el', 'pl', 'hi',
-] as const;
-export type Language = (typeof LANGUAGES)[number];
+/** The 18 tutoring languages: the contracts catalog is the one list. */
+export const LANGUAGES: readonly LanguageCode[] = LANGUAGE_CODES;
+export type Language = LanguageCode;
 
 export interface ModelFile {
   /** File name on disk, under `<modelsDir>/<role>/<id>/`. */
@@ -225,26 +224,17 @@ export type VoiceChoice =
  * Which Piper voice speaks each tutoring language. Piper has no voice for Japanese, Korean or
  * Thai: those replies are shown as text only (no TTS) until another engine is added.
  */
-export const VOICE_BY_LANGUAGE: Record<Language, VoiceChoice> = {
-  en: { kind: 'voice', voice: 'en_US-lessac-medium' },
-  es: { kind: 'voice', voice: 'es_ES-davefx-medium' },
-  fr: { kind: 'voice', voice: 'fr_FR-siwis-medium' },
-  de: { kind: 'voice', voice: 'de_DE-thorsten-medium' },
-  it: { kind: 'voice', voice: 'it_IT-paola-medium' },
-  pt: { kind: 'voice', voice: 'pt_BR-faber-medium' },
-  ja: { kind: 'fallback', strategy: 'text-only', reason: 'rhasspy/piper-voices has no Japanese voice' },
-  zh: { kind: 'voice', voice: 'zh_CN-huayan-medium' },
-  ko: { kind: 'fallback', strategy: 'text-only', reason: 'rhasspy/piper-voices has no Korean voice' },
-  ar: { kind: 'voice', voice: 'ar_JO-kareem-medium' },
-  nl: { kind: 'voice', voice: 'nl_NL-mls-medium' },
-  ru: { kind: 'voice', voice: 'ru_RU-irina-medium' },
-  th: { kind: 'fallback', strategy: 'text-only', reason: 'rhasspy/piper-voices has no Thai voice' },
-  vi: { kind: 'voice', voice: 'vi_VN-vais1000-medium' },
-  tr: { kind: 'voice', voice: 'tr_TR-dfki-medium' },
-  el: { kind: 'voice', voice: 'el_GR-rapunzelina-low' },
-  pl: { kind: 'voice', voice: 'pl_PL-gosia-medium' },
-  hi: { kind: 'voice', voice: 'hi_IN-pratham-medium' },
-};
+export const VOICE_BY_LANGUAGE: Record<Language, VoiceChoice> = Object.fromEntries(
+  LANGUAGE_CODES.map((language): [Language, VoiceChoice] => {
+    const voice = CATALOG[language].tts_voices[0];
+    return [
+      language,
+      voice
+        ? { kind: 'voice', voice }
+        : { kind: 'fallback', strategy: 'text-only', reason: `rhasspy/piper-voices has no ${CATALOG[language].name} voice` },
+    ];
+  }),
+) as Record<Language, VoiceChoice>;
 
 export function isRole(value: string): value is Role {
   return (ROLES as readonly string[]).includes(value);
