@@ -1,0 +1,247 @@
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
+import { ParleyError } from '@parley/contracts';
+import { encodeWav16, WHISPER_SAMPLE_RATE } from '../audio/index.js';
+import { languageCode } from './languages.js';
+import type { EngineEvent, EngineTranscript, SttEngine, TranscriptionInput, TranscriptSegment } from './stt-engine.port.js';
+import { resolveWhisperServerBinary } from './whisper-binary.js';
+import { ConnectionFailure, WhisperServerProcess, type InferenceResponse } from './whisper-server.process.js';
+
+export interface WhisperServerEngineConfig {
+  modelPath: string;
+  /** WHISPER_SERVER_BIN; undefined → the project's build (built on first start if missing). */
+  serverBinary: string | undefined;
+  /** whisper-server children; each serves one request at a time. */
+  servers: number;
+  /** Threads per child. */
+  threads: number;
+  /** Budget for one transcription: waiting for a (restarting) child plus inference. */
+  requestTimeoutMs: number;
+  /** How long a child may take to load the model. */
+  startTimeoutMs: number;
+  /** With `auto`, ask whisper-server for the detected language's probability (one extra encoder pass). */
+  languageProbabilities: boolean;
+}
+
+interface VerboseJson {
+  text?: string;
+  language?: string;
+  duration?: number;
+  segments?: Array<{ text?: string; start?: number; end?: number }>;
+  detected_language?: string;
+  detected_language_probability?: number;
+  language_probabilities?: Record<string, number>;
+}
+
+/**
+ * whisper-server options persist from one request into the next one on the same child, so every
+ * request sends every option, with whisper's defaults where Parley has no opinion.
+ */
+function requestFields(language: string, withProbabilities: boolean): Record<string, string> {
+  return {
+    response_format: 'verbose_json',
+    language,
+    detect_language: 'false', // true would only detect the language, not transcribe
+    no_language_probabilities: withProbabilities ? 'false' : 'true',
+    translate: 'false',
+    no_timestamps: 'false',
+    token_timestamps: 'false',
+    temperature: '0',
+    temperature_inc: '0.2',
+    best_of: '2',
+    beam_size: '-1',
+    offset_t: '0',
+    offset_n: '0',
+    duration: '0',
+    max_context: '-1',
+    max_len: '0',
+    audio_ctx: '0',
+    word_thold: '0.01',
+    entropy_thold: '2.4',
+    logprob_thold: '-1',
+    no_speech_thold: '0.6',
+    split_on_word: 'false',
+    diarize: 'false',
+    tinydiarize: 'false',
+    debug_mode: 'false',
+    prompt: '',
+    carry_initial_prompt: 'false',
+    suppress_nst: 'false',
+    vad: 'false',
+  };
+}
+
+/**
+ * The STT engine on whisper.cpp's whisper-server: N resident children (each loads the model once
+ * and serves one request at a time), supervised and restarted if they die.
+ */
+export class WhisperServerEngine implements SttEngine, OnApplicationShutdown {
+  private readonly logger = new Logger('whisper-server');
+  private workers: WhisperServerProcess[] = [];
+  private readonly idleWaiters: Array<(worker: WhisperServerProcess) => void> = [];
+  private readonly listeners: Array<(event: EngineEvent) => void> = [];
+  private readonly killAll = () => this.workers.forEach((w) => w.killNow());
+
+  constructor(private readonly config: WhisperServerEngineConfig) {}
+
+  get modelName(): string {
+    return basename(this.config.modelPath);
+  }
+
+  get unavailableWorkers(): number {
+    return this.workers.filter((w) => !w.isReady).length;
+  }
+
+  /** Pids of the children (for diagnostics). */
+  get pids(): number[] {
+    return this.workers.map((w) => w.pid ?? 0);
+  }
+
+  onEvent(listener: (event: EngineEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async load(): Promise<void> {
+    if (!existsSync(this.config.modelPath)) {
+      throw new Error(`model file not found: ${this.config.modelPath} (run \`npm run models -- pull stt\`)`);
+    }
+    const binary = await resolveWhisperServerBinary(this.config.serverBinary, this.logger);
+    this.workers = Array.from(
+      { length: this.config.servers },
+      (_, index) =>
+        new WhisperServerProcess({
+          index,
+          binary,
+          modelPath: this.config.modelPath,
+          threads: this.config.threads,
+          startTimeoutMs: this.config.startTimeoutMs,
+          onReady: ({ pid, loadMs, reload }) => this.emit({ type: 'model-loaded', worker: index, pid, loadMs, reload }),
+          onExit: ({ pid, reason }) => this.emit({ type: 'worker-exited', worker: index, pid, reason }),
+          onRestartScheduled: ({ attempt, delayMs }) => this.emit({ type: 'worker-restarting', worker: index, attempt, delayMs }),
+        }),
+    );
+    process.once('exit', this.killAll);
+    try {
+      await Promise.all(this.workers.map((w) => w.start()));
+    } catch (error) {
+      await Promise.all(this.workers.map((w) => w.stop()));
+      throw error;
+    }
+  }
+
+  async transcribe(input: TranscriptionInput, signal: AbortSignal): Promise<EngineTranscript> {
+    if (this.workers.length === 0) throw new ParleyError('MODEL_NOT_LOADED', 'the speech recogniser is not started');
+    const deadline = Date.now() + this.config.requestTimeoutMs;
+    const auto = input.language === 'auto';
+    const form = new FormData();
+    form.append('file', new Blob([encodeWav16(input.samples, WHISPER_SAMPLE_RATE)], { type: 'audio/wav' }), 'audio.wav');
+    for (const [key, value] of Object.entries(requestFields(input.language, auto && this.config.languageProbabilities))) {
+      form.append(key, value);
+    }
+    // Node's fetch machinery encodes the multipart body; it is sent on a fresh connection below.
+    const encoded = new Response(form);
+    const body = new Uint8Array(await encoded.arrayBuffer());
+    const contentType = encoded.headers.get('content-type')!;
+
+    const worker = await this.acquire(signal, deadline);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        await worker.whenReady(signal, deadline);
+        try {
+          const response = await worker.infer(body, contentType, signal, deadline);
+          return this.parse(response, input);
+        } catch (error) {
+          if (!(error instanceof ConnectionFailure)) throw error;
+          if (attempt >= 2 || signal.aborted) {
+            throw new ParleyError('ENGINE_FAILED', `whisper-server failed during the request: ${error.message}`);
+          }
+          // The child probably died under this request: wait for its restart, then retry once.
+          this.logger.warn(`lost the connection to whisper-server (${error.message}); retrying once after its restart`);
+          await worker.settleAfterFailure();
+        }
+      }
+    } finally {
+      this.release(worker);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    process.off('exit', this.killAll);
+    this.logger.log(`stopping ${this.workers.length} whisper-server child(ren)`);
+    await Promise.all(this.workers.map((w) => w.stop()));
+  }
+
+  private parse(response: InferenceResponse, input: TranscriptionInput): EngineTranscript {
+    if (response.status !== 200) {
+      throw new ParleyError('ENGINE_FAILED', `whisper-server answered ${response.status}: ${response.body.slice(0, 300)}`);
+    }
+    let json: VerboseJson;
+    try {
+      json = JSON.parse(response.body) as VerboseJson;
+    } catch {
+      throw new ParleyError('ENGINE_FAILED', `whisper-server sent something that is not JSON: ${response.body.slice(0, 200)}`);
+    }
+    const duration = input.samples.length / WHISPER_SAMPLE_RATE;
+    // The server's segment times can run past the audio (a whole 30 s window): clamp them.
+    const clamp = (t: unknown) => Math.min(duration, Math.max(0, typeof t === 'number' && Number.isFinite(t) ? t : 0));
+    const segments: TranscriptSegment[] = (json.segments ?? [])
+      .map((s) => {
+        const start = clamp(s.start);
+        return { start: round3(start), end: round3(Math.max(start, clamp(s.end))), text: (s.text ?? '').trim() };
+      })
+      .filter((s) => s.text.length > 0);
+    const auto = input.language === 'auto';
+    const language = auto ? (languageCode(json.language) ?? languageCode(json.detected_language) ?? 'und') : input.language;
+    const probability = auto ? json.detected_language_probability : undefined;
+    return {
+      text: (json.text ?? segments.map((s) => s.text).join(' ')).trim(),
+      language,
+      languageProbability: typeof probability === 'number' && Number.isFinite(probability) ? Math.min(1, Math.max(0, probability)) : null,
+      segments,
+    };
+  }
+
+  private acquire(signal: AbortSignal, deadline: number): Promise<WhisperServerProcess> {
+    const idle = this.workers.filter((w) => !w.busy);
+    const worker = idle.find((w) => w.isReady) ?? idle[0];
+    if (worker) {
+      worker.busy = true;
+      return Promise.resolve(worker);
+    }
+    return new Promise((resolve, reject) => {
+      const cleanup = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        const index = this.idleWaiters.indexOf(take);
+        if (index >= 0) this.idleWaiters.splice(index, 1);
+      };
+      const take = (w: WhisperServerProcess) => {
+        cleanup();
+        resolve(w);
+      };
+      const onAbort = () => {
+        cleanup();
+        reject(new ParleyError('CANCELLED', 'cancelled while waiting for the speech recogniser'));
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new ParleyError('TIMEOUT', 'no speech recogniser became free in time'));
+      }, Math.max(0, deadline - Date.now()));
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.idleWaiters.push(take);
+    });
+  }
+
+  private release(worker: WhisperServerProcess): void {
+    const next = this.idleWaiters.shift();
+    if (next) next(worker);
+    else worker.busy = false;
+  }
+
+  private emit(event: EngineEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;

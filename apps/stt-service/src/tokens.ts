@@ -1,0 +1,1 @@
+export const STT_CONFIG = Symbol('STT_CONFIG');
