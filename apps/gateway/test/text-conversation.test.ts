@@ -114,15 +114,15 @@ describe('text conversation through the gateway, the broker and the real llm-ser
   });
 
   it.each([
-    [{ ...TURN, language: 'xx' }, /language.*unknown language 'xx'.*es/],
-    [{ ...TURN, scenario: 'space_travel' }, /scenario.*unknown scenario 'space_travel'/],
-    [{ ...TURN, difficulty: 'expert' }, /difficulty.*unknown difficulty 'expert'.*beginner/],
-    [{ ...TURN, message: '   ' }, /message.*must not be empty/],
-    [{ ...TURN, message: 'a'.repeat(2001) }, /message.*at most 2000/],
-    [{ ...TURN, message: undefined }, /message.*required/],
-    [{ ...TURN, session_id: '../etc/passwd' }, /session_id/],
-    [{ ...TURN, history: [{ role: 'wizard', content: 'x' }] }, /history\.0\.role/],
-  ])('rejects %j with 400 and a message that says what to fix', async (body, message) => {
+    ['an unknown language', { ...TURN, language: 'xx' }, /language.*unknown language 'xx'.*es/],
+    ['an unknown scenario', { ...TURN, scenario: 'space_travel' }, /scenario.*unknown scenario 'space_travel'/],
+    ['an unknown difficulty', { ...TURN, difficulty: 'expert' }, /difficulty.*unknown difficulty 'expert'.*beginner/],
+    ['a blank message', { ...TURN, message: '   ' }, /message.*must not be empty/],
+    ['a 2001-character message', { ...TURN, message: 'a'.repeat(2001) }, /message.*at most 2000/],
+    ['no message', { ...TURN, message: undefined }, /message.*required/],
+    ['a session id that is a path', { ...TURN, session_id: '../etc/passwd' }, /session_id/],
+    ['a history entry with an unknown role', { ...TURN, history: [{ role: 'wizard', content: 'x' }] }, /history\.0\.role/],
+  ])('rejects %s with 400 and a message that says what to fix', async (_what, body, message) => {
     for (const route of ['text', 'text-stream']) {
       const res = await postJson(`${gateway.url}/api/conversation/${route}`, body);
       expect(res.status).toBe(400);

@@ -175,11 +175,13 @@ describe('voice conversation: speech in, streamed text and sentence-by-sentence 
     });
   });
 
-  it('transcribes an upload with language, probability and timed segments', async () => {
-    const res = await postForm(`${gateway.url}/api/conversation/transcribe`, { language: 'en' }, { field: 'audio', name: 'a.webm', bytes: await readFile(speech.webm) });
+  it('transcribes an upload, detecting its language with a probability, into timed segments', async () => {
+    const res = await postForm(`${gateway.url}/api/conversation/transcribe`, {}, { field: 'audio', name: 'a.webm', bytes: await readFile(speech.webm) });
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, any>;
-    expect(body).toEqual({ text: expect.stringMatching(/\S/), language: 'en', language_probability: expect.anything(), segments: expect.any(Array) });
+    expect(body).toEqual({ text: expect.stringMatching(/\S/), language: 'en', language_probability: expect.any(Number), segments: expect.any(Array) });
+    expect(body.language_probability).toBeGreaterThan(0);
+    expect(body.language_probability).toBeLessThanOrEqual(1);
     expect(body.segments.length).toBeGreaterThan(0);
     for (const segment of body.segments) expect(segment).toEqual({ start: expect.any(Number), end: expect.any(Number), text: expect.any(String) });
   });
@@ -254,14 +256,14 @@ describe('voice conversation: speech in, streamed text and sentence-by-sentence 
   });
 
   it.each([
-    [{ text: '' }, /text/],
-    [{ text: '   \n ' }, /text.*empty/],
-    [{ text: 'Hola', speech_rate: '0' }, /speech_rate/],
-    [{ text: 'Hola', speech_rate: '-1' }, /speech_rate/],
-    [{ text: 'Hola', speech_rate: 'NaN' }, /speech_rate/],
-    [{ text: 'x'.repeat(20_000) }, /text.*at most/],
-    [{ text: 'Hola', language: 'xx' }, /language/],
-  ])('refuses synthesis of %j with 400, and the tts-service keeps serving', async (fields, message) => {
+    ['empty text', { text: '' }, /text/],
+    ['whitespace', { text: '   \n ' }, /text.*empty/],
+    ['speech_rate 0', { text: 'Hola', speech_rate: '0' }, /speech_rate/],
+    ['speech_rate -1', { text: 'Hola', speech_rate: '-1' }, /speech_rate/],
+    ['speech_rate NaN', { text: 'Hola', speech_rate: 'NaN' }, /speech_rate/],
+    ['20,000 characters', { text: 'x'.repeat(20_000) }, /text.*at most/],
+    ['an unknown language', { text: 'Hola', language: 'xx' }, /language/],
+  ])('refuses synthesis of %s with 400, and the tts-service keeps serving', async (_what, fields, message) => {
     const res = await postForm(`${gateway.url}/api/conversation/synthesize`, fields as Record<string, string>);
     expect(res.status).toBe(400);
     expect(((await res.json()) as { message: string }).message).toMatch(message);

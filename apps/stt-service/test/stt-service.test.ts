@@ -158,6 +158,8 @@ describe('stt-service: transcription through NATS and the real whisper-server', 
     httpPort = await freePort();
     stt = spawnService('stt-service', STT_MAIN, {
       NATS_URL: nats.url,
+      // The test reads the start-up log (one whisper-server start), whatever level the run uses.
+      LOG_LEVEL: 'log',
       STT_MODEL_PATH: modelPath,
       STT_HTTP_PORT: String(httpPort),
       STT_MAX_AUDIO_SECONDS: '150',
