@@ -1,0 +1,38 @@
+import { availableParallelism } from 'node:os';
+import { envInt, usableCpuCount } from './cpus.js';
+import { ServiceMetrics } from './metrics.js';
+import { metricValue } from './testing.js';
+
+describe('ServiceMetrics', () => {
+  it('counts a model load, marks it loaded, and times requests by outcome exactly once', async () => {
+    const metrics = new ServiceMetrics('llm');
+    metrics.markModelLoaded('tiny.gguf');
+    const end = metrics.startRequest('chat');
+    let text = await metrics.registry.metrics();
+    expect(metricValue(text, 'parley_requests_in_flight', { operation: 'chat' })).toBe(1);
+    end('cancelled');
+    end('ok');
+    text = await metrics.registry.metrics();
+    expect(metricValue(text, 'parley_model_loads_total', { model: 'tiny.gguf' })).toBe(1);
+    expect(metricValue(text, 'parley_model_loaded', { model: 'tiny.gguf' })).toBe(1);
+    expect(metricValue(text, 'parley_requests_in_flight', { operation: 'chat' })).toBe(0);
+    expect(metricValue(text, 'parley_request_duration_seconds_count', { outcome: 'cancelled' })).toBe(1);
+    expect(metricValue(text, 'parley_request_duration_seconds_count', { outcome: 'ok' })).toBe(0);
+    expect(text).toContain('process_cpu_user_seconds_total');
+  });
+});
+
+describe('configuration from the environment', () => {
+  it('reads integers in range and refuses anything else with the variable named', () => {
+    expect(envInt('X', 4, {}, {})).toBe(4);
+    expect(envInt('X', 4, {}, { X: '8' })).toBe(8);
+    expect(() => envInt('X', 4, { max: 16 }, { X: '32' })).toThrow(/X=32 must be an integer from 1 to 16/);
+    expect(() => envInt('X', 4, {}, { X: 'two' })).toThrow(/X=two/);
+  });
+
+  it('counts at least one usable CPU and never more than the machine has', () => {
+    const cpus = usableCpuCount();
+    expect(cpus).toBeGreaterThanOrEqual(1);
+    expect(cpus).toBeLessThanOrEqual(availableParallelism());
+  });
+});
