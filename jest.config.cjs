@@ -5,4 +5,6 @@ module.exports = {
   reporters: ['default', '<rootDir>/tooling/summary-reporter.cjs'],
   // Two cores: integration suites start brokers and native engines; run them one after another.
   maxWorkers: 1,
+  // A global option (ignored inside projects): suites start brokers, services and native engines.
+  testTimeout: 120000,
 };

@@ -1,5 +1,5 @@
 import { envInt, usableCpuCount } from '@parley/service-kit';
-import { findEspeakNgDataDir } from './engine/espeak-ng-data.js';
+import { findEspeakNgDataDir } from '@parley/models';
 import type { SherpaOnnxTtsConfig, VoiceConfig } from './engine/sherpa-onnx.engine.js';
 
 export interface TtsServiceConfig {
@@ -30,7 +30,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TtsServiceConf
       voices,
       defaultVoice,
       // Undefined when none is installed: the load then fails with a message saying so.
-      espeakNgData: env.ESPEAK_NG_DATA || findEspeakNgDataDir(),
+      // An explicit ESPEAK_NG_DATA is used as given (a wrong one fails the load, saying so).
+      espeakNgData: env.ESPEAK_NG_DATA || findEspeakNgDataDir(env),
       threads: envInt('TTS_THREADS', usableCpuCount(), { max: 256 }, env),
     },
     maxConcurrent: envInt('TTS_MAX_CONCURRENT', 2, { max: 64 }, env),

@@ -42,6 +42,18 @@ export interface StreamRequestOptions<T> {
   idleTimeoutMs: number;
 }
 
+/**
+ * A reply parser for `streamRequest`: a reply that does not match the contract is the service's
+ * fault (ENGINE_FAILED), not the caller's.
+ */
+export function replyParser<T>(schema: { safeParse(value: unknown): { success: true; data: T } | { success: false } }, service: ServiceName) {
+  return (reply: unknown): T => {
+    const parsed = schema.safeParse(reply);
+    if (!parsed.success) throw new ParleyError('ENGINE_FAILED', `the ${service} service sent a reply that does not match the contract`);
+    return parsed.data;
+  };
+}
+
 const NO_RESPONDERS = /empty response|no responders|503/i;
 
 /** Translates what the transport throws into a ParleyError that names the service. */

@@ -20,4 +20,5 @@ export { createProgressReporter, formatBytes, type ProgressEvent, type ProgressL
 export { phonemeIdMapToTokens, preparePiperForSherpa, sherpaMetadata, encodeMetadataProps } from './piper.js';
 export { writeTinyGguf } from './fixtures/gguf.js';
 export { writeTinyWhisperModel } from './fixtures/whisper.js';
-export { writeTinyPiperVoice, findEspeakNgDataDir, ESPEAK_NG_DATA_CANDIDATES } from './fixtures/piper.js';
+export { writeTinyPiperVoice } from './fixtures/piper.js';
+export { ESPEAK_NG_DATA_CANDIDATES, findEspeakNgDataDir, isEspeakNgDataDir } from './espeak-ng-data.js';

@@ -33,7 +33,7 @@ export async function readLock(modelsDir: string): Promise<LockData> {
     return { version: 1, comment: COMMENT, files: data.files ?? {} };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, comment: COMMENT, files: {} };
-    throw new Error(`cannot read ${lockPath(modelsDir)}: ${(err as Error).message}`);
+    throw new Error(`cannot read ${lockPath(modelsDir)}: ${(err as Error).message}`, { cause: err });
   }
 }
 

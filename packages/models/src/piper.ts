@@ -103,7 +103,7 @@ export async function preparePiperForSherpa(opts: {
   try {
     config = JSON.parse(await readFile(opts.config, 'utf8')) as PiperConfig;
   } catch (err) {
-    throw new Error(`cannot read Piper config ${opts.config}: ${(err as Error).message}`);
+    throw new Error(`cannot read Piper config ${opts.config}: ${(err as Error).message}`, { cause: err });
   }
   if (!config.phoneme_id_map) throw new Error(`${opts.config} has no phoneme_id_map`);
   const meta = sherpaMetadata(config);

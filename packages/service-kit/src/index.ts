@@ -8,3 +8,5 @@ export * from './rpc.js';
 export * from './resident-model.module.js';
 export * from './logging.js';
 export * from './binary-transport.js';
+export * from './ports.js';
+export * from './stream-handler.js';

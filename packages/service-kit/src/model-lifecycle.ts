@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { hostname } from 'node:os';
-import type { ModelStatus, ServiceHealth, ServiceName } from '@parley/contracts';
+import { ParleyError, type ModelStatus, type ServiceHealth, type ServiceName } from '@parley/contracts';
 import type { ServiceMetrics } from './metrics.js';
 
 /**
@@ -24,6 +24,13 @@ export class ModelLifecycle {
 
   get isLoaded(): boolean {
     return this.status === 'loaded';
+  }
+
+  /** Throws MODEL_NOT_LOADED (503) unless the model is loaded: requests never reach an unloaded engine. */
+  requireLoaded(): void {
+    if (this.status !== 'loaded') {
+      throw new ParleyError('MODEL_NOT_LOADED', `the ${this.service} model is ${this.status}; try again when it is loaded`);
+    }
   }
 
   /** Loads the model with `load`, at most once for the life of the process. */

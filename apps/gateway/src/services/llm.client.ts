@@ -3,7 +3,7 @@ import type { ClientProxy } from '@nestjs/microservices';
 import {
   chatRequestSchema,
   chatStreamMessageSchema,
-  ParleyError,
+  replyParser,
   parsePayload,
   streamRequest,
   SUBJECTS,
@@ -32,11 +32,7 @@ export class LlmClient {
     return streamRequest(this.client, request, {
       service: 'llm',
       subject: SUBJECTS.llm.chat,
-      parse: (reply) => {
-        const parsed = chatStreamMessageSchema.safeParse(reply);
-        if (!parsed.success) throw new ParleyError('ENGINE_FAILED', 'the llm service sent a reply that does not match the contract');
-        return parsed.data;
-      },
+      parse: replyParser(chatStreamMessageSchema, 'llm'),
       firstReplyTimeoutMs: this.config.llmFirstReplyTimeoutMs,
       idleTimeoutMs: this.config.llmIdleTimeoutMs,
     });

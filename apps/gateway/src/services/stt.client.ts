@@ -7,6 +7,7 @@ import {
   AUDIO_BUCKET_TTL_MS,
   ParleyError,
   parsePayload,
+  replyParser,
   streamRequest,
   SUBJECTS,
   transcribeRequestSchema,
@@ -49,11 +50,7 @@ export class SttClient {
         return streamRequest(this.client, request, {
           service: 'stt',
           subject: SUBJECTS.stt.transcribe,
-          parse: (reply) => {
-            const parsed = transcriptionSchema.safeParse(reply);
-            if (!parsed.success) throw new ParleyError('ENGINE_FAILED', 'the stt service sent a reply that does not match the contract');
-            return parsed.data;
-          },
+          parse: replyParser(transcriptionSchema, 'stt'),
           firstReplyTimeoutMs: this.config.sttTimeoutMs,
           idleTimeoutMs: this.config.sttTimeoutMs,
         });

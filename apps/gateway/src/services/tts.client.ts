@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import {
-  ParleyError,
+  replyParser,
   parsePayload,
   streamRequest,
   SUBJECTS,
@@ -44,11 +44,7 @@ export class TtsClient {
     return streamRequest(this.client, request, {
       service: 'tts',
       subject: SUBJECTS.tts.synthesize,
-      parse: (reply) => {
-        const parsed = synthesizeStreamMessageSchema.safeParse(reply);
-        if (!parsed.success) throw new ParleyError('ENGINE_FAILED', 'the tts service sent a reply that does not match the contract');
-        return parsed.data;
-      },
+      parse: replyParser(synthesizeStreamMessageSchema, 'tts'),
       firstReplyTimeoutMs: this.config.ttsFirstReplyTimeoutMs,
       idleTimeoutMs: this.config.ttsIdleTimeoutMs,
     });

@@ -19,8 +19,10 @@ export class ChatUseCase {
 
   stream(request: ChatRequest): Observable<ChatStreamMessage> {
     return new Observable<ChatStreamMessage>((subscriber) => {
-      if (!this.model.isLoaded) {
-        subscriber.error(new ParleyError('MODEL_NOT_LOADED', `the LLM model is ${this.model.health().status}; try again when it is loaded`));
+      try {
+        this.model.requireLoaded();
+      } catch (error) {
+        subscriber.error(error);
         return;
       }
       const abort = new AbortController();

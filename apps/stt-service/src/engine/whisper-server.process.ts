@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
+import { freePort } from '@parley/service-kit';
 import { ParleyError } from '@parley/contracts';
 
 export interface WhisperServerProcessOptions {
@@ -25,17 +25,6 @@ type State = 'stopped' | 'starting' | 'ready' | 'waiting-restart' | 'stopping';
 
 const MAX_RESTART_DELAY_MS = 10_000;
 
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -190,7 +179,7 @@ export class WhisperServerProcess {
   private async spawnAndWait(): Promise<void> {
     const reload = this.everReady;
     this.state = 'starting';
-    this.port = await freeLoopbackPort();
+    this.port = await freePort();
     const args = [
       '--model', this.options.modelPath,
       '--host', '127.0.0.1',

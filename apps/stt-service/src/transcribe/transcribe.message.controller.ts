@@ -1,9 +1,9 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { parsePayload, serveCancellable, SUBJECTS, transcribeRequestSchema, type Transcription } from '@parley/contracts';
-import { NATS_CONNECTION, streamRpc } from '@parley/service-kit';
-import { defer, type Observable } from 'rxjs';
+import { SUBJECTS, transcribeRequestSchema, type Transcription } from '@parley/contracts';
+import { handleStreamRequest, NATS_CONNECTION } from '@parley/service-kit';
+import type { Observable } from 'rxjs';
 import type { SttServiceConfig } from '../config.js';
 import { STT_CONFIG } from '../tokens.js';
 import { TranscribeUseCase } from './transcribe.use-case.js';
@@ -19,15 +19,11 @@ export class TranscribeMessageController {
   /** One reply (a Transcription) on a stream, so the caller's streamRequest gives it cancel and timeouts. */
   @MessagePattern(SUBJECTS.stt.transcribe)
   transcribe(@Payload() payload: unknown): Observable<Transcription> {
-    return streamRpc(
-      defer(() => {
-        const request = parsePayload(transcribeRequestSchema, payload, 'transcribe request');
-        return serveCancellable(this.nats, this.transcriber.transcribe(request), {
-          service: 'stt',
-          requestId: request.request_id,
-          maxDurationMs: this.config.maxRequestMs,
-        });
-      }),
+    return handleStreamRequest(
+      this.nats,
+      payload,
+      { service: 'stt', schema: transcribeRequestSchema, what: 'transcribe request', maxDurationMs: this.config.maxRequestMs },
+      (request) => this.transcriber.transcribe(request),
     );
   }
 }

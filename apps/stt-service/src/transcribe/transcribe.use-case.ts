@@ -46,9 +46,7 @@ export class TranscribeUseCase {
       const endRequest = this.metrics.startRequest('transcribe');
       let objectConsumed = false;
       const work = async (): Promise<Transcription> => {
-        if (!this.model.isLoaded) {
-          throw new ParleyError('MODEL_NOT_LOADED', `the STT model is ${this.model.health().status}; try again when it is loaded`);
-        }
+        this.model.requireLoaded();
         return this.gate.run(async () => {
           const bytes = await this.store.read(command.audio_object, this.config.maxAudioBytes);
           objectConsumed = true;

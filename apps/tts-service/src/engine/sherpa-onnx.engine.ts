@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ParleyError } from '@parley/contracts';
 import sherpa, { type OfflineTts } from 'sherpa-onnx-node';
-import { isEspeakNgDataDir } from './espeak-ng-data.js';
+import { isEspeakNgDataDir } from '@parley/models';
 import { unsafeInput } from './input-guard.js';
 import type { SynthesisRequest, SynthesisResult, TtsEngine, VoiceInfo } from './tts-engine.port.js';
 import { checkVoiceFiles } from './voice-files.js';

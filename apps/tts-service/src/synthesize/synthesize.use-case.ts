@@ -24,8 +24,10 @@ export class SynthesizeUseCase {
 
   stream(request: ParsedSynthesizeRequest): Observable<SynthesizeStreamMessage> {
     return new Observable<SynthesizeStreamMessage>((subscriber) => {
-      if (!this.model.isLoaded) {
-        subscriber.error(new ParleyError('MODEL_NOT_LOADED', `the TTS voices are ${this.model.health().status}; try again when they are loaded`));
+      try {
+        this.model.requireLoaded();
+      } catch (error) {
+        subscriber.error(error);
         return;
       }
       const voice = (() => {
