@@ -107,23 +107,14 @@ async function modelEnvironment() {
   const models = await import(join(root, 'packages', 'models', 'dist', 'index.js'));
   const llm = models.resolveModel('llm');
   const stt = models.resolveModel('stt');
-  const voices = Object.entries(models.VOICE_BY_LANGUAGE)
-    .filter(([, choice]) => choice.kind === 'voice')
-    .map(([language, choice]) => ({ language, resolved: models.resolveModel('tts', choice.voice) }))
-    .filter(({ resolved }) => resolved.present);
-  const realReady = llm.present && stt.present && voices.length > 0;
-  if (!demoRequested && realReady) {
-    log(`real models: ${llm.entry.id}, ${stt.entry.id}, ${voices.length} voice(s)`);
-    const byVoice = new Map();
-    for (const { language, resolved } of voices) {
-      const entry = byVoice.get(resolved.entry.id) ?? { id: resolved.entry.id, languages: [], model: resolved.path, tokens: resolved.tokens };
-      entry.languages.push(language);
-      byVoice.set(resolved.entry.id, entry);
-    }
-    return { LLM_MODEL_PATH: llm.path, STT_MODEL_PATH: stt.path, TTS_VOICES: JSON.stringify([...byVoice.values()]) };
+  const voices = models.pulledVoices();
+  if (!demoRequested && llm.present && stt.present && voices.length > 0) {
+    // The services find the pulled models themselves (PARLEY_MODELS_DIR, default ./models).
+    log(`real models: ${llm.entry.id}, ${stt.entry.id}, voices ${voices.map((v) => v.id).join(', ')}`);
+    return {};
   }
   if (!demoRequested) {
-    log('\x1b[33mno real models found in ./models — starting in DEMO mode with tiny generated models.\x1b[0m');
+    log('\x1b[33mno real models found in ./models: starting in DEMO mode with tiny generated models.\x1b[0m');
     log('  For real conversations: npm run models -- pull   (then npm start)');
   }
   const dir = models.fixturesDir();

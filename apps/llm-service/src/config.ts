@@ -1,3 +1,4 @@
+import { pulledModelPath } from '@parley/models';
 import { envInt, usableCpuCount } from '@parley/service-kit';
 import type { NodeLlamaCppConfig } from './engine/node-llama-cpp.engine.js';
 
@@ -11,8 +12,8 @@ export interface LlmServiceConfig {
 }
 
 export function loadConfig(): LlmServiceConfig {
-  const modelPath = process.env.LLM_MODEL_PATH;
-  if (!modelPath) throw new Error('LLM_MODEL_PATH is not set: the path of a GGUF model (see `npm run models -- path llm`).');
+  // Without LLM_MODEL_PATH, the default model pulled into the models directory.
+  const modelPath = process.env.LLM_MODEL_PATH || pulledModelPath('llm', 'LLM_MODEL_PATH');
   return {
     engine: {
       modelPath,

@@ -1,3 +1,4 @@
+import { defaultModelsDir, pulledModelPath } from '@parley/models';
 import { envInt, usableCpuCount } from '@parley/service-kit';
 import type { WhisperServerEngineConfig } from './engine/whisper-server.engine.js';
 
@@ -27,8 +28,8 @@ function envNumber(name: string, fallback: number, env: NodeJS.ProcessEnv): numb
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): SttServiceConfig {
-  const modelPath = env.STT_MODEL_PATH;
-  if (!modelPath) throw new Error('STT_MODEL_PATH is not set: the path of a whisper.cpp ggml model (see `npm run models -- path stt`).');
+  // Without STT_MODEL_PATH, the default model pulled into the models directory.
+  const modelPath = env.STT_MODEL_PATH || pulledModelPath('stt', 'STT_MODEL_PATH', defaultModelsDir(env));
   const servers = envInt('STT_SERVERS', 1, { max: 64 }, env);
   const requestTimeoutMs = envInt('STT_REQUEST_TIMEOUT_MS', 60_000, { min: 100 }, env);
   return {

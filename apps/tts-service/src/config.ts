@@ -1,5 +1,5 @@
 import { envInt, usableCpuCount } from '@parley/service-kit';
-import { findEspeakNgDataDir } from '@parley/models';
+import { defaultModelsDir, findEspeakNgDataDir, pulledVoices } from '@parley/models';
 import type { SherpaOnnxTtsConfig, VoiceConfig } from './engine/sherpa-onnx.engine.js';
 
 export interface TtsServiceConfig {
@@ -19,7 +19,8 @@ const VOICES_EXAMPLE =
   '[{"id":"en_US-lessac-medium","languages":["en"],"model":"/models/en_US-lessac-medium.onnx","tokens":"/models/tokens.txt"}]';
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): TtsServiceConfig {
-  const voices = parseVoices(env.TTS_VOICES);
+  // Without TTS_VOICES, the voices pulled into the models directory (PARLEY_MODELS_DIR).
+  const voices = parseVoices(env.TTS_VOICES ?? pulledVoicesJson(env));
   const defaultVoice = env.TTS_DEFAULT_VOICE || voices[0]!.id;
   if (!voices.some((voice) => voice.id === defaultVoice)) {
     throw new Error(`TTS_DEFAULT_VOICE=${defaultVoice} is not one of the voices in TTS_VOICES (${voices.map((v) => v.id).join(', ')}).`);
@@ -42,9 +43,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TtsServiceConf
   };
 }
 
+function pulledVoicesJson(env: NodeJS.ProcessEnv): string | undefined {
+  const voices = pulledVoices(defaultModelsDir(env));
+  return voices.length ? JSON.stringify(voices) : undefined;
+}
+
 /** Parses and checks `TTS_VOICES` (a JSON array); a mistake fails start-up with what to fix. */
 export function parseVoices(raw: string | undefined): VoiceConfig[] {
-  if (!raw) throw new Error(`TTS_VOICES is not set: a JSON array of voices, e.g. ${VOICES_EXAMPLE}`);
+  if (!raw) {
+    throw new Error(
+      `TTS_VOICES is not set and no voice is pulled (npm run models -- pull tts): set it to a JSON array of voices, e.g. ${VOICES_EXAMPLE}`,
+    );
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);

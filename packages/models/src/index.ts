@@ -22,3 +22,4 @@ export { writeTinyGguf } from './fixtures/gguf.js';
 export { writeTinyWhisperModel } from './fixtures/whisper.js';
 export { writeTinyPiperVoice } from './fixtures/piper.js';
 export { ESPEAK_NG_DATA_CANDIDATES, findEspeakNgDataDir, isEspeakNgDataDir } from './espeak-ng-data.js';
+export { pulledVoices, pulledModelPath, type PulledVoice } from './resident.js';
