@@ -8,7 +8,7 @@
 #   chromium          browser tests of the web client
 # Idempotent: installs only what is missing.
 set -euo pipefail
-packages=(nats-server ffmpeg espeak-ng espeak-ng-data cmake g++ make sox)
+packages=(nats-server ffmpeg espeak-ng espeak-ng-data cmake g++ make sox chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -137,5 +137,5 @@ const env = { NATS_URL: natsUrl, ...(await modelEnvironment()) };
 run('llm', process.execPath, ['apps/llm-service/dist/main.js'], env);
 run('stt', process.execPath, ['apps/stt-service/dist/main.js'], env);
 run('tts', process.execPath, ['apps/tts-service/dist/main.js'], env);
-run('gateway', process.execPath, ['apps/gateway/dist/main.js'], { ...env, PUBLIC_DIR: process.env.PUBLIC_DIR ?? join(root, 'apps', 'gateway', 'public') });
+run('gateway', process.execPath, ['apps/gateway/dist/main.js'], { ...env });
 log(`Parley is starting: http://localhost:${process.env.PORT || 8000}  (health: /api/health/models; Ctrl-C stops everything)`);

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { envInt } from '@parley/service-kit';
 
 export interface GatewayConfig {
@@ -19,7 +20,7 @@ export interface GatewayConfig {
   ttsIdleTimeoutMs: number;
   /** How long /api/health/models waits for each service. */
   healthTimeoutMs: number;
-  /** Where the web client's files are served from (empty: none). */
+  /** Where the web client's files are served from (empty: none).  */
   publicDir: string;
 }
 
@@ -39,6 +40,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     ttsFirstReplyTimeoutMs: read('TTS_FIRST_REPLY_TIMEOUT_MS', 20_000),
     ttsIdleTimeoutMs: read('TTS_IDLE_TIMEOUT_MS', 10_000),
     healthTimeoutMs: read('HEALTH_TIMEOUT_MS', 1_500),
-    publicDir: env.PUBLIC_DIR ?? '',
+    // The web client shipped with the gateway (apps/gateway/public), unless PUBLIC_DIR says otherwise.
+    publicDir: env.PUBLIC_DIR ?? fileURLToPath(new URL('../public', import.meta.url)),
   };
 }

@@ -1,0 +1,176 @@
+// Parley's web client: text or voice in, the answer streamed as text while each sentence's
+// speech plays as soon as it arrives (SSE over POST, read with fetch).
+const $ = (id) => document.getElementById(id);
+const state = { sessionId: localStorage.getItem('parley.session') || undefined, busy: false };
+/** Exposed for tests and curious users: what the page has played. */
+window.parley = { audioPlayed: 0, lastComplete: null };
+
+// ---- catalog and health
+async function loadCatalog() {
+  const [languages, scenarios] = await Promise.all([
+    fetch('/api/health/languages').then((r) => r.json()),
+    fetch('/api/health/scenarios').then((r) => r.json()),
+  ]);
+  for (const [code, info] of Object.entries(languages.languages)) $('language').add(new Option(`${info.name} (${code})`, code));
+  for (const [id, text] of Object.entries(scenarios.scenarios)) $('scenario').add(new Option(text, id));
+  $('language').value = localStorage.getItem('parley.language') || 'es';
+}
+
+async function showHealth() {
+  try {
+    const body = await fetch('/api/health/models').then((r) => r.json());
+    const el = $('health');
+    el.textContent = Object.entries(body.models).map(([k, v]) => `${k}: ${v}`).join(' · ');
+    el.className = `health ${body.status}`;
+  } catch {
+    $('health').textContent = 'gateway unreachable';
+  }
+}
+
+// ---- audio: play each sentence in order, as soon as it arrives
+const audio = { context: null, playAt: 0 };
+async function playWav(base64) {
+  audio.context ??= new AudioContext();
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const buffer = await audio.context.decodeAudioData(bytes.buffer);
+  const source = audio.context.createBufferSource();
+  source.buffer = buffer;
+  source.connect(audio.context.destination);
+  const startAt = Math.max(audio.context.currentTime, audio.playAt);
+  source.start(startAt);
+  audio.playAt = startAt + buffer.duration;
+  window.parley.audioPlayed += 1;
+}
+
+// ---- conversation
+function addMessage(role, text = '') {
+  const li = document.createElement('li');
+  li.className = role;
+  li.textContent = text;
+  $('messages').append(li);
+  li.scrollIntoView({ block: 'end' });
+  return li;
+}
+
+function settings() {
+  return { language: $('language').value, difficulty: $('difficulty').value, scenario: $('scenario').value };
+}
+
+/** Reads an SSE response body and calls onEvent(name, data) per event. */
+async function readEvents(response, onEvent) {
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const name = /^event: ?(.*)$/m.exec(block)?.[1] ?? 'message';
+      const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
+      if (data) onEvent(name, JSON.parse(data));
+    }
+  }
+}
+
+async function runTurn(request, userBubble) {
+  state.busy = true;
+  $('status').textContent = userBubble ? 'Thinking…' : 'Listening to your recording…';
+  let answer;
+  try {
+    const response = await fetch(request.url, request.init);
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      throw new Error(body.message || `HTTP ${response.status}`);
+    }
+    await readEvents(response, (event, data) => {
+      if (data.session_id) saveSession(data.session_id);
+      if (event === 'transcription') {
+        addMessage('user', data.text);
+        $('status').textContent = 'Thinking…';
+      } else if (event === 'response_start') {
+        answer = addMessage('assistant');
+      } else if (event === 'response_chunk') {
+        answer.textContent += data.chunk;
+      } else if (event === 'audio') {
+        void playWav(data.audio);
+      } else if (event === 'complete') {
+        window.parley.lastComplete = data;
+        $('status').textContent = data.audio_available === false ? 'Speech is unavailable right now.' : '';
+      } else if (event === 'error') {
+        addMessage('error', data.error);
+        $('status').textContent = '';
+      }
+    });
+  } catch (error) {
+    addMessage('error', error.message);
+    $('status').textContent = '';
+  } finally {
+    state.busy = false;
+  }
+}
+
+function saveSession(id) {
+  state.sessionId = id;
+  localStorage.setItem('parley.session', id);
+}
+
+function speechRate() {
+  return $('slow').checked ? '1.2' : undefined;
+}
+
+$('composer').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const message = $('message').value.trim();
+  if (!message || state.busy) return;
+  $('message').value = '';
+  const body = { message, ...settings(), tts: true, session_id: state.sessionId, speech_rate: $('slow').checked ? 1.2 : undefined };
+  void runTurn(
+    { url: '/api/conversation/text-stream', init: { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) } },
+    addMessage('user', message),
+  );
+});
+
+// ---- recording (MediaRecorder makes webm/opus; the server reads it from its bytes)
+let recorder;
+async function startRecording() {
+  if (state.busy || recorder) return;
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  const chunks = [];
+  recorder = new MediaRecorder(stream);
+  recorder.ondataavailable = (e) => chunks.push(e.data);
+  recorder.onstop = () => {
+    stream.getTracks().forEach((t) => t.stop());
+    recorder = undefined;
+    $('record').setAttribute('aria-pressed', 'false');
+    const form = new FormData();
+    form.append('audio', new Blob(chunks, { type: 'audio/webm' }), 'recording.webm');
+    for (const [key, value] of Object.entries(settings())) form.append(key, value);
+    if (state.sessionId) form.append('session_id', state.sessionId);
+    if (speechRate()) form.append('speech_rate', speechRate());
+    void runTurn({ url: '/api/conversation/speak-stream', init: { method: 'POST', body: form } });
+  };
+  recorder.start();
+  $('record').setAttribute('aria-pressed', 'true');
+  $('status').textContent = 'Recording… release to send';
+}
+function stopRecording() {
+  if (recorder?.state === 'recording') recorder.stop();
+}
+$('record').addEventListener('pointerdown', () => void startRecording().catch((e) => addMessage('error', `Microphone: ${e.message}`)));
+$('record').addEventListener('pointerup', stopRecording);
+$('record').addEventListener('pointerleave', stopRecording);
+
+$('new-session').addEventListener('click', async () => {
+  if (state.sessionId) await fetch(`/api/conversation/session/${state.sessionId}`, { method: 'DELETE' });
+  state.sessionId = undefined;
+  localStorage.removeItem('parley.session');
+  $('messages').replaceChildren();
+});
+$('language').addEventListener('change', () => localStorage.setItem('parley.language', $('language').value));
+
+await loadCatalog();
+await showHealth();
+setInterval(showHealth, 15000);
