@@ -39,6 +39,15 @@ export class ServiceMetrics {
     registers: [this.registry],
   });
 
+  /** From a cancel (or deadline) to the engine having really stopped: the promise is "within 50 ms". */
+  readonly cancelToStop = new Histogram({
+    name: 'parley_cancel_to_stop_seconds',
+    help: 'Time from a request being cancelled to its engine work having stopped',
+    labelNames: ['service', 'operation'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+
   constructor(readonly service: string) {
     this.registry.setDefaultLabels({ service });
     collectDefaultMetrics({ register: this.registry });
@@ -51,6 +60,10 @@ export class ServiceMetrics {
 
   markModelUnloaded(model: string): void {
     this.modelLoaded.set({ service: this.service, model }, 0);
+  }
+
+  observeCancelToStop(operation: string, milliseconds: number): void {
+    this.cancelToStop.observe({ service: this.service, operation }, milliseconds / 1000);
   }
 
   /**

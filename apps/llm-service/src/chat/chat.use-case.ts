@@ -27,6 +27,12 @@ export class ChatUseCase {
       }
       const abort = new AbortController();
       const endRequest = this.metrics.startRequest('chat');
+      let abortedAtMs: number | undefined;
+      // The request ends when the engine has really stopped, not when the cancel arrived.
+      const endAfterCancel = () => {
+        if (abortedAtMs !== undefined) this.metrics.observeCancelToStop('chat', performance.now() - abortedAtMs);
+        endRequest('cancelled');
+      };
       const generation = {
         messages: request.messages,
         maxTokens: request.max_tokens ?? LLM_LIMITS.maxTokens.default,
@@ -35,7 +41,8 @@ export class ChatUseCase {
       this.gate
         .run(() => this.engine.generate(generation, (text) => subscriber.next({ type: 'chunk', text }), abort.signal), abort.signal)
         .then((result) => {
-          endRequest(result.stopReason === 'cancelled' ? 'cancelled' : 'ok');
+          if (result.stopReason === 'cancelled') endAfterCancel();
+          else endRequest('ok');
           subscriber.next({
             type: 'done',
             stop_reason: result.stopReason,
@@ -48,13 +55,15 @@ export class ChatUseCase {
         })
         .catch((error: unknown) => {
           const failure = ParleyError.from(error, 'ENGINE_FAILED');
-          endRequest(failure.code);
+          if (abort.signal.aborted) endAfterCancel();
+          else endRequest(failure.code);
           subscriber.error(failure);
         });
       return () => {
-        // Runs on completion too; only a generation still under way is cut short.
-        if (!abort.signal.aborted) abort.abort();
-        endRequest('cancelled');
+        // Runs on completion too (then it changes nothing); a generation under way is cut short.
+        if (abort.signal.aborted) return;
+        abortedAtMs = performance.now();
+        abort.abort();
       };
     });
   }
