@@ -5,7 +5,7 @@ import { LANGUAGE_CODES } from '@parley/contracts';
 import { writeTinyGguf } from '@parley/models/fixtures/gguf';
 import { writeTinyPiperVoice } from '@parley/models/fixtures/piper';
 import { writeTinyWhisperModel } from '@parley/models/fixtures/whisper';
-import { freePort, spawnService, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
+import { freePort, metricValue, spawnService, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
 import {
   getJson,
   makeSpeech,
@@ -35,6 +35,7 @@ describe('voice conversation: speech in, streamed text and sentence-by-sentence 
   let speech: ReturnType<typeof makeSpeech>;
   let voiceSampleRate: number;
   const services: Record<string, SpawnedService> = {};
+  const metricsUrls: Record<string, string> = {};
   let gateway: TestGateway;
 
   async function startStt() {
@@ -47,13 +48,15 @@ describe('voice conversation: speech in, streamed text and sentence-by-sentence 
   }
 
   async function startTts() {
+    const port = await freePort();
+    metricsUrls.tts = `http://127.0.0.1:${port}/metrics`;
     services.tts = spawnService('tts-service', TTS_SERVICE_MAIN, {
       NATS_URL: nats.url,
       TTS_VOICES: JSON.stringify([
         { id: 'tiny-voice', languages: LANGUAGE_CODES, model: join(dir, 'voice', 'model.onnx'), tokens: join(dir, 'voice', 'tokens.txt') },
       ]),
       TTS_THREADS: '1',
-      TTS_HTTP_PORT: String(await freePort()),
+      TTS_HTTP_PORT: String(port),
     });
   }
 
@@ -74,7 +77,9 @@ describe('voice conversation: speech in, streamed text and sentence-by-sentence 
     const gguf = await writeTinyGguf(join(dir, 'endless.gguf'), { endless: true });
     await writeTinyWhisperModel(join(dir, 'whisper.bin'));
     voiceSampleRate = (await writeTinyPiperVoice(join(dir, 'voice'))).sampleRate;
-    services.llm = startLlmService(nats.url, gguf.path, await freePort());
+    const llmPort = await freePort();
+    metricsUrls.llm = `http://127.0.0.1:${llmPort}/metrics`;
+    services.llm = startLlmService(nats.url, gguf.path, llmPort);
     await startStt();
     await startTts();
     gateway = await startTestGateway(nats.url, { llmMaxTokens: 120, uploadMaxBytes: 25 * 1024 * 1024 });
@@ -161,6 +166,29 @@ describe('voice conversation: speech in, streamed text and sentence-by-sentence 
     const shortest = bySentenceLength[0]!;
     const longest = bySentenceLength.at(-1)!;
     if (longest.chars > shortest.chars) expect(longest.samples).toBeGreaterThan(shortest.samples);
+  });
+
+  it('stops generating and synthesizing when the client disconnects after the first sentence is spoken', async () => {
+    const count = async (service: string, operation: string, outcome?: string) =>
+      metricValue(await (await fetch(metricsUrls[service]!)).text(), 'parley_request_duration_seconds_count', {
+        operation,
+        ...(outcome ? { outcome } : {}),
+      });
+    const full = await postSse(`${gateway.url}/api/conversation/text-stream`, { message: 'Hola', ...FIELDS, tts: true });
+    const sentencesInFullAnswer = full.events.filter((e) => e.event === 'audio').length;
+    const synthesesBefore = await count('tts', 'synthesize');
+    const cancelsBefore = await count('llm', 'chat', 'cancelled');
+
+    const { disconnected } = await postSse(`${gateway.url}/api/conversation/text-stream`, { message: 'Hola', ...FIELDS, tts: true }, {
+      disconnectWhen: (e) => e.event === 'audio',
+    });
+    expect(disconnected).toBe(true);
+    await waitUntil(async () => (await count('llm', 'chat', 'cancelled')) > cancelsBefore, 'the llm-service to stop the generation', 5000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const synthesesAfterLeaving = (await count('tts', 'synthesize')) - synthesesBefore;
+    // One or two sentences were being spoken when the client left; the rest were never synthesized.
+    expect(sentencesInFullAnswer).toBeGreaterThan(5);
+    expect(synthesesAfterLeaving).toBeLessThan(sentencesInFullAnswer / 2);
   });
 
   it('answers the blocking speak route with the transcription, the detected language and the answer', async () => {
