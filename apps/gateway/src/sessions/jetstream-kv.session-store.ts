@@ -50,12 +50,16 @@ export class JetStreamKvSessionStore implements SessionStore {
       const messages = [...(live ? this.decode(entry.string()) : []), ...turn].slice(-this.options.maxMessages);
       const value = JSON.stringify({ messages });
       try {
+        // Both writes are conditional: update only the revision read, create only if still absent
+        // (a plain put here let two replicas starting the same session overwrite each other).
         if (live) await kv.update(sessionId, value, entry.revision);
-        else await kv.put(sessionId, value);
+        else await kv.create(sessionId, value);
         return;
       } catch (error) {
         // Another replica wrote in between: read again and retry.
         this.logger.debug(`session ${sessionId} changed while appending (attempt ${attempt + 1}): ${String(error)}`);
+        // A little jitter so that racing replicas do not collide again on the next attempt.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * (attempt + 1)));
       }
     }
     throw new ParleyError('SERVICE_UNAVAILABLE', `could not store the turn of session ${sessionId}: too many concurrent writes`);
