@@ -10,6 +10,7 @@ import { ConversationHttpController } from './conversation/conversation.http.con
 import { HealthHttpController } from './health/health.http.controller.js';
 import { HttpMetricsMiddleware } from './http/http-metrics.middleware.js';
 import { ParleyErrorFilter } from './http/parley-error.filter.js';
+import { RateLimitMiddleware } from './http/rate-limit.middleware.js';
 import { LlmClient } from './services/llm.client.js';
 import { NATS_CLIENT } from './services/nats-client.js';
 import { TtsClient } from './services/tts.client.js';
@@ -63,5 +64,6 @@ export class GatewayModule implements NestModule {
 
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(HttpMetricsMiddleware).forRoutes('*path');
+    consumer.apply(RateLimitMiddleware).forRoutes('api/conversation/*path');
   }
 }

@@ -13,6 +13,8 @@ export interface GatewayConfig {
   llmMaxTokens: number;
   llmFirstReplyTimeoutMs: number;
   llmIdleTimeoutMs: number;
+  /** Conversation requests (POST) per client address per minute; 0 turns the limit off. */
+  rateLimitPerMinute: number;
   /** Largest upload accepted (bytes). */
   uploadMaxBytes: number;
   sttTimeoutMs: number;
@@ -35,6 +37,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     llmMaxTokens: read('LLM_MAX_TOKENS', 200, { max: 2048 }),
     llmFirstReplyTimeoutMs: read('LLM_FIRST_REPLY_TIMEOUT_MS', 30_000),
     llmIdleTimeoutMs: read('LLM_IDLE_TIMEOUT_MS', 15_000),
+    rateLimitPerMinute: read('RATE_LIMIT_PER_MINUTE', 120, { min: 0 }),
     uploadMaxBytes: read('UPLOAD_MAX_BYTES', 25 * 1024 * 1024),
     sttTimeoutMs: read('STT_TIMEOUT_MS', 60_000),
     ttsFirstReplyTimeoutMs: read('TTS_FIRST_REPLY_TIMEOUT_MS', 20_000),

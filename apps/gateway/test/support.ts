@@ -76,7 +76,8 @@ export interface TestGateway {
 
 export async function startTestGateway(natsUrl: string, overrides: Partial<GatewayConfig> = {}): Promise<TestGateway> {
   process.env.NATS_URL = natsUrl;
-  const config = { ...loadGatewayConfig({}), port: await freePort(), ...overrides };
+  // No rate limit unless a test asks for one: suites send many requests from one address.
+  const config = { ...loadGatewayConfig({}), port: await freePort(), rateLimitPerMinute: 0, ...overrides };
   const app = await startGateway(config);
   const url = `http://127.0.0.1:${config.port}`;
   return { app, url, close: () => app.close() };

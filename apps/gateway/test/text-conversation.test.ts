@@ -130,6 +130,23 @@ describe('text conversation through the gateway, the broker and the real llm-ser
     }
   });
 
+  it('answers 429 with Retry-After once a client exceeds the request rate', async () => {
+    const limited = await startTestGateway(nats.url, { rateLimitPerMinute: 3 });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await postJson(`${limited.url}/api/conversation/text`, { message: '' })).status);
+      expect(statuses).toEqual([400, 400, 400, 429]);
+      const res = await fetch(`${limited.url}/api/conversation/text`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+      expect(res.status).toBe(429);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await res.json()).toEqual(expect.objectContaining({ statusCode: 429, error: 'Too Many Requests', message: expect.stringMatching(/at most 3 per minute/) }));
+      // Reading is never limited.
+      expect((await getJson(`${limited.url}/api/health/languages`)).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('rejects a body that is not JSON with 400', async () => {
     const res = await postJson(`${gateway.url}/api/conversation/text`, '{"message": ');
     expect(res.status).toBe(400);
