@@ -124,7 +124,7 @@ export function makeSpeech(dir: string, text: string) {
 export async function postForm(url: string, fields: Record<string, string>, file?: { field: string; name: string; bytes: Uint8Array }) {
   const form = new FormData();
   for (const [key, value] of Object.entries(fields)) form.append(key, value);
-  if (file) form.append(file.field, new Blob([file.bytes]), file.name);
+  if (file) form.append(file.field, new Blob([file.bytes as Uint8Array<ArrayBuffer>]), file.name);
   return fetch(url, { method: 'POST', body: form });
 }
 
