@@ -26,6 +26,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TtsServiceConf
     throw new Error(`TTS_DEFAULT_VOICE=${defaultVoice} is not one of the voices in TTS_VOICES (${voices.map((v) => v.id).join(', ')}).`);
   }
   const generationTimeoutMs = envInt('TTS_GENERATION_TIMEOUT_MS', 30_000, { min: 100 }, env);
+  const maxConcurrent = envInt('TTS_MAX_CONCURRENT', 2, { max: 64 }, env);
   return {
     engine: {
       voices,
@@ -33,9 +34,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TtsServiceConf
       // Undefined when none is installed: the load then fails with a message saying so.
       // An explicit ESPEAK_NG_DATA is used as given (a wrong one fails the load, saying so).
       espeakNgData: env.ESPEAK_NG_DATA || findEspeakNgDataDir(env),
-      threads: envInt('TTS_THREADS', usableCpuCount(), { max: 256 }, env),
+      // Generations run side by side: split the CPUs between them rather than oversubscribe.
+      threads: envInt('TTS_THREADS', Math.max(1, Math.floor(usableCpuCount() / maxConcurrent)), { max: 256 }, env),
     },
-    maxConcurrent: envInt('TTS_MAX_CONCURRENT', 2, { max: 64 }, env),
+    maxConcurrent,
     maxQueued: envInt('TTS_MAX_QUEUED', 16, { min: 0 }, env),
     generationTimeoutMs,
     maxRequestMs: envInt('TTS_MAX_REQUEST_MS', Math.max(120_000, 2 * generationTimeoutMs), { min: generationTimeoutMs }, env),
