@@ -333,4 +333,11 @@ describe('stt-service: transcription through NATS and the real whisper-server', 
     // and it goes on serving
     expectTranscription(await transcribe(files['stereo44k.wav']!), t.duration_ms);
   });
+
+  // Last: it kills the service.
+  it('takes its whisper-server down with it when the service itself is killed (SIGKILL)', async () => {
+    expect(whisperPids()).toHaveLength(1);
+    await stt.stop('SIGKILL');
+    await waitUntil(() => whisperPids().length === 0, 'the orphaned whisper-server to die', 5000);
+  });
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
@@ -25,6 +26,17 @@ type State = 'stopped' | 'starting' | 'ready' | 'waiting-restart' | 'stopping';
 
 const MAX_RESTART_DELAY_MS = 10_000;
 
+
+/**
+ * util-linux's setpriv (on every Debian/Ubuntu system) makes the kernel kill whisper-server if
+ * this process dies without stopping it (SIGKILL, OOM): no orphan keeps the model in memory.
+ * It execs the server in place, so the pid stays the server's. Without setpriv, spawn directly.
+ */
+const SETPRIV = '/usr/bin/setpriv';
+const hasSetpriv = existsSync(SETPRIV);
+function withParentDeathSignal(binary: string, args: string[]): [string, string[]] {
+  return hasSetpriv ? [SETPRIV, ['--pdeathsig', 'KILL', '--', binary, ...args]] : [binary, args];
+}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -188,7 +200,8 @@ export class WhisperServerProcess {
       '--processors', '1',
     ];
     const started = performance.now();
-    const child = spawn(this.options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, commandArgs] = withParentDeathSignal(this.options.binary, args);
+    const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.outputTail = [];
     const collect = (chunk: Buffer) => {
