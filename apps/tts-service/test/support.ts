@@ -10,7 +10,8 @@ import {
   type SynthesizeStreamMessage,
 } from '@parley/contracts';
 import { BinaryAwareNatsDeserializer } from '@parley/service-kit';
-import { spawnService, type SpawnedService } from '@parley/service-kit/testing';
+import { spawnService, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
+import { rm } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { firstValueFrom, lastValueFrom, Observable, timeout, toArray } from 'rxjs';
@@ -93,4 +94,19 @@ export function peak(pcm: Buffer): number {
   let max = 0;
   for (let i = 0; i + 1 < pcm.length; i += 2) max = Math.max(max, Math.abs(pcm.readInt16LE(i)));
   return max;
+}
+
+/** Waits until the service reports its voices loaded; on failure shows what the service printed. */
+export async function waitForVoices(client: ClientProxy, service: SpawnedService): Promise<void> {
+  await waitUntil(async () => (await health(client)).status === 'loaded', 'the tts voices to load').catch((error) => {
+    throw new Error(`${String(error)}\ntts-service output:\n${service.output()}`);
+  });
+}
+
+/** Tears down what a suite started, in order, tolerating parts that never started. */
+export async function stopAll(parts: { client?: ClientProxy; service?: SpawnedService; nats?: TestNatsServer; dir?: string }): Promise<void> {
+  await parts.client?.close();
+  await parts.service?.stop();
+  await parts.nats?.stop();
+  if (parts.dir) await rm(parts.dir, { recursive: true, force: true });
 }

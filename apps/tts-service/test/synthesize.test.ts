@@ -2,11 +2,11 @@ import type { ClientProxy } from '@nestjs/microservices';
 import { ParleyError } from '@parley/contracts';
 import { writeTinyPiperVoice } from '@parley/models/fixtures/piper';
 import { freePort, metricValue, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, lastValueFrom, take } from 'rxjs';
-import { health, metrics, natsClient, peak, startTtsService, synthesize, synthesize$, type VoiceEnv } from './support.js';
+import { health, metrics, natsClient, peak, startTtsService, stopAll, synthesize, synthesize$, waitForVoices, type VoiceEnv } from './support.js';
 
 const sentences = (n: number) => Array.from({ length: n }, (_, i) => `This is sentence number ${i + 1}.`).join(' ');
 
@@ -39,17 +39,10 @@ describe('tts-service on the broker, with real sherpa-onnx and two tiny Piper vo
     httpPort = await freePort();
     service = startTtsService(nats.url, voices, httpPort);
     client = natsClient(nats.url);
-    await waitUntil(async () => (await health(client)).status === 'loaded', 'the tts voices to load').catch((error) => {
-      throw new Error(`${String(error)}\ntts-service output:\n${service.output()}`);
-    });
+    await waitForVoices(client, service);
   });
 
-  afterAll(async () => {
-    await client?.close();
-    await service?.stop();
-    await nats?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stopAll({ client, service, nats, dir }));
 
   afterEach(() => {
     // Whatever a test sent, the process must still be running.
@@ -181,12 +174,7 @@ describe('tts-service with a voice whose files are missing', () => {
     client = natsClient(nats.url);
   });
 
-  afterAll(async () => {
-    await client?.close();
-    await service?.stop();
-    await nats?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stopAll({ client, service, nats, dir }));
 
   it('reports the load error on the health subject, naming the file, and refuses synthesis without dying', async () => {
     const reported = await waitUntil(
@@ -223,17 +211,10 @@ describe('tts-service with a short generation timeout', () => {
       TTS_GENERATION_TIMEOUT_MS: '100',
     });
     client = natsClient(nats.url);
-    await waitUntil(async () => (await health(client)).status === 'loaded', 'the tts voice to load').catch((error) => {
-      throw new Error(`${String(error)}\ntts-service output:\n${service.output()}`);
-    });
+    await waitForVoices(client, service);
   });
 
-  afterAll(async () => {
-    await client?.close();
-    await service?.stop();
-    await nats?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stopAll({ client, service, nats, dir }));
 
   it('abandons a generation that runs past the timeout with TIMEOUT, and answers the next request', async () => {
     // One ~5000-character sentence at the slowest speed: a single native run of about a second.
