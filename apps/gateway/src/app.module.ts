@@ -11,6 +11,7 @@ import { HealthHttpController } from './health/health.http.controller.js';
 import { HttpMetricsMiddleware } from './http/http-metrics.middleware.js';
 import { ParleyErrorFilter } from './http/parley-error.filter.js';
 import { RateLimitMiddleware } from './http/rate-limit.middleware.js';
+import { TurnMetrics } from './http/turn-metrics.js';
 import { LlmClient } from './services/llm.client.js';
 import { NATS_CLIENT } from './services/nats-client.js';
 import { TtsClient } from './services/tts.client.js';
@@ -58,6 +59,7 @@ export class GatewayModule implements NestModule {
         SttClient,
         ServiceHealthClient,
         ConversationTurnUseCase,
+        TurnMetrics,
       ],
     };
   }

@@ -10,3 +10,4 @@ export * from './logging.js';
 export * from './binary-transport.js';
 export * from './ports.js';
 export * from './stream-handler.js';
+export * from './probes.js';

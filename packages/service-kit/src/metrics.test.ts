@@ -1,5 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { envInt, usableCpuCount } from './cpus.js';
+import { METRICS } from '@parley/contracts';
+import { ConcurrencyGate } from './concurrency-gate.js';
 import { ServiceMetrics } from './metrics.js';
 import { metricValue } from './testing.js';
 
@@ -19,6 +21,33 @@ describe('ServiceMetrics', () => {
     expect(metricValue(text, 'parley_request_duration_seconds_count', { outcome: 'cancelled' })).toBe(1);
     expect(metricValue(text, 'parley_request_duration_seconds_count', { outcome: 'ok' })).toBe(0);
     expect(text).toContain('process_cpu_user_seconds_total');
+  });
+
+  it('records how long the model took to load', async () => {
+    const metrics = new ServiceMetrics('tts');
+    metrics.markModelLoaded('voice', 1500);
+    expect(metricValue(await metrics.registry.metrics(), METRICS.modelLoadDuration.name, { model: 'voice' })).toBe(1.5);
+  });
+
+  it('reads the queue depth, capacity and slots of a concurrency gate at every scrape', async () => {
+    const metrics = new ServiceMetrics('llm');
+    const gate = metrics.watchConcurrencyGate(new ConcurrencyGate(1, 4));
+    let release!: () => void;
+    const running = gate.run(() => new Promise<void>((resolve) => (release = resolve)));
+    const waiting = gate.run(async () => undefined);
+    let text = await metrics.registry.metrics();
+    expect(metricValue(text, METRICS.queueDepth.name)).toBe(1);
+    expect(metricValue(text, METRICS.queueCapacity.name)).toBe(4);
+    expect(metricValue(text, METRICS.engineSlots.name)).toBe(1);
+    release();
+    await Promise.all([running, waiting]);
+    text = await metrics.registry.metrics();
+    expect(metricValue(text, METRICS.queueDepth.name)).toBe(0);
+  });
+
+  it('registers a metric of the vocabulary once, however often it is asked for', () => {
+    const metrics = new ServiceMetrics('llm');
+    expect(metrics.counter(METRICS.llmTokens)).toBe(metrics.counter(METRICS.llmTokens));
   });
 });
 

@@ -15,6 +15,7 @@ import {
 import { from, toArray, type Observable } from 'rxjs';
 import { lastValueWhileConnected } from '../http/while-connected.js';
 import { writeSse } from '../http/sse.js';
+import { TurnMetrics } from '../http/turn-metrics.js';
 import { SESSION_STORE, type SessionStore } from '../sessions/session-store.port.js';
 import { TtsClient } from '../services/tts.client.js';
 import { ConversationTurnUseCase } from './conversation-turn.use-case.js';
@@ -49,6 +50,7 @@ export class ConversationHttpController {
     @Inject(ConversationTurnUseCase) private readonly turns: ConversationTurnUseCase,
     @Inject(SESSION_STORE) private readonly sessions: SessionStore,
     @Inject(TtsClient) private readonly tts: TtsClient,
+    @Inject(TurnMetrics) private readonly turnMetrics: TurnMetrics,
   ) {}
 
   @Post('text')
@@ -62,7 +64,7 @@ export class ConversationHttpController {
   @Post('text-stream')
   textStream(@Body() body: unknown, @Res() res: Response): void {
     const request = parsePayload(textTurnRequestSchema, body, 'request');
-    writeSse(res, this.turns.textTurn(request));
+    writeSse(res, this.turns.textTurn(request).pipe(this.turnMetrics.observe('text-stream')));
   }
 
   /** Form fields (multipart or urlencoded) or JSON: text, language, voice, speech_rate → audio/wav. */
@@ -117,7 +119,7 @@ export class ConversationHttpController {
   @UseInterceptors(FileInterceptor('audio'))
   speakStream(@UploadedFile() file: UploadedAudio | undefined, @Body() body: unknown, @Res() res: Response): void {
     const request = parsePayload(speakRequestSchema, body, 'request');
-    writeSse(res, this.turns.speakTurn(request, uploadedAudio(file)));
+    writeSse(res, this.turns.speakTurn(request, uploadedAudio(file)).pipe(this.turnMetrics.observe('speak-stream')));
   }
 
   @Get('session/:id')

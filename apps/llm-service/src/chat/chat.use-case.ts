@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { LLM_LIMITS, ParleyError, type ChatRequest, type ChatStreamMessage } from '@parley/contracts';
+import { LLM_LIMITS, METRICS, MODEL_OPERATIONS, ParleyError, type ChatRequest, type ChatStreamMessage } from '@parley/contracts';
 import { ConcurrencyGate, ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
 import { Observable } from 'rxjs';
 import { LLM_ENGINE, type LlmEngine } from '../engine/llm-engine.port.js';
@@ -15,7 +15,12 @@ export class ChatUseCase {
     @Inject(ModelLifecycle) private readonly model: ModelLifecycle,
     @Inject(ConcurrencyGate) private readonly gate: ConcurrencyGate,
     @Inject(ServiceMetrics) private readonly metrics: ServiceMetrics,
-  ) {}
+  ) {
+    this.tokens = metrics.counter(METRICS.llmTokens);
+  }
+
+  /** Tokens read and written (tokens per second on the dashboards). */
+  private readonly tokens;
 
   stream(request: ChatRequest): Observable<ChatStreamMessage> {
     return new Observable<ChatStreamMessage>((subscriber) => {
@@ -26,11 +31,11 @@ export class ChatUseCase {
         return;
       }
       const abort = new AbortController();
-      const endRequest = this.metrics.startRequest('chat');
+      const endRequest = this.metrics.startRequest(MODEL_OPERATIONS.llm);
       let abortedAtMs: number | undefined;
       // The request ends when the engine has really stopped, not when the cancel arrived.
       const endAfterCancel = () => {
-        if (abortedAtMs !== undefined) this.metrics.observeCancelToStop('chat', performance.now() - abortedAtMs);
+        if (abortedAtMs !== undefined) this.metrics.observeCancelToStop(MODEL_OPERATIONS.llm, performance.now() - abortedAtMs);
         endRequest('cancelled');
       };
       const generation = {
@@ -41,6 +46,9 @@ export class ChatUseCase {
       this.gate
         .run(() => this.engine.generate(generation, (text) => subscriber.next({ type: 'chunk', text }), abort.signal), abort.signal)
         .then((result) => {
+          const labels = { service: this.metrics.service, model: this.engine.modelName };
+          this.tokens.inc({ ...labels, kind: 'prompt' }, result.promptTokens);
+          this.tokens.inc({ ...labels, kind: 'completion' }, result.completionTokens);
           if (result.stopReason === 'cancelled') endAfterCancel();
           else endRequest('ok');
           subscriber.next({

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ParleyError, type Transcription } from '@parley/contracts';
+import { MODEL_OPERATIONS, ParleyError, type Transcription } from '@parley/contracts';
 import { ConcurrencyGate, ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
 import { Observable } from 'rxjs';
 import { assertNotSilent, decodeAudio, probeFfmpeg } from '../audio/index.js';
@@ -43,7 +43,7 @@ export class TranscribeUseCase {
   transcribe(command: TranscribeCommand): Observable<Transcription> {
     return new Observable<Transcription>((subscriber) => {
       const abort = new AbortController();
-      const endRequest = this.metrics.startRequest('transcribe');
+      const endRequest = this.metrics.startRequest(MODEL_OPERATIONS.stt);
       let objectConsumed = false;
       const work = async (): Promise<Transcription> => {
         this.model.requireLoaded();

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ParleyError, type ParsedSynthesizeRequest, type SynthesizeStreamMessage } from '@parley/contracts';
+import { METRICS, MODEL_OPERATIONS, ParleyError, type ParsedSynthesizeRequest, type SynthesizeStreamMessage } from '@parley/contracts';
 import { ConcurrencyGate, ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
 import { Observable } from 'rxjs';
 import { floatToPcm16, splitPcm } from '../audio/pcm.js';
@@ -20,7 +20,13 @@ export class SynthesizeUseCase {
     @Inject(ConcurrencyGate) private readonly gate: ConcurrencyGate,
     @Inject(ServiceMetrics) private readonly metrics: ServiceMetrics,
     @Inject(SYNTHESIS_OPTIONS) private readonly options: SynthesisOptions,
-  ) {}
+  ) {
+    this.realTimeFactor = metrics.histogram(METRICS.ttsRealTimeFactor);
+    this.audioSeconds = metrics.counter(METRICS.ttsAudio);
+  }
+
+  private readonly realTimeFactor;
+  private readonly audioSeconds;
 
   stream(request: ParsedSynthesizeRequest): Observable<SynthesizeStreamMessage> {
     return new Observable<SynthesizeStreamMessage>((subscriber) => {
@@ -40,7 +46,7 @@ export class SynthesizeUseCase {
       })();
       if (!voice) return;
 
-      const endRequest = this.metrics.startRequest('synthesize');
+      const endRequest = this.metrics.startRequest(MODEL_OPERATIONS.tts);
       const abort = new AbortController();
       let seq = 0;
       const onAudio = (samples: Float32Array) => {
@@ -50,13 +56,18 @@ export class SynthesizeUseCase {
       };
       const generation = { voice: voice.id, text: request.text, speakerId: request.speaker_id, speed: request.speed };
       this.gate
-        .run(() => this.withTimeout(this.engine.synthesize(generation, onAudio, abort.signal), abort), abort.signal)
+        .run(async () => {
+          const startedMs = performance.now();
+          const result = await this.withTimeout(this.engine.synthesize(generation, onAudio, abort.signal), abort);
+          return { ...result, synthesisMs: performance.now() - startedMs };
+        }, abort.signal)
         .then((result) => {
           if (result.stopped) {
             endRequest('cancelled');
             return;
           }
           endRequest('ok');
+          this.observeSpeech(voice.id, result.samples / result.sampleRate, result.synthesisMs / 1000);
           subscriber.next({ type: 'done', voice: voice.id, sample_rate: result.sampleRate, samples: result.samples, replica: this.model.replica });
           subscriber.complete();
         })
@@ -71,6 +82,12 @@ export class SynthesizeUseCase {
         endRequest('cancelled');
       };
     });
+  }
+
+  private observeSpeech(voice: string, audioSeconds: number, synthesisSeconds: number): void {
+    const labels = { service: this.metrics.service, voice };
+    this.audioSeconds.inc(labels, audioSeconds);
+    if (audioSeconds > 0) this.realTimeFactor.observe(labels, synthesisSeconds / audioSeconds);
   }
 
   /** Abandons a generation that runs past the timeout: stop consuming, cancel natively, TIMEOUT. */
