@@ -132,7 +132,6 @@ function modelServiceDashboard(service: (typeof MODEL_SERVICES)[number], title: 
               expr: ratio(
                 sumRate(METRICS.requestDuration, [], { ...matchers, outcome: `~${SERVER_FAULT_OUTCOMES_REGEX}` }),
                 sumRate(METRICS.requestDuration, [], matchers),
-                { zeroWithoutPart: true },
               ),
               legend: 'errors',
             },
@@ -144,9 +143,6 @@ function modelServiceDashboard(service: (typeof MODEL_SERVICES)[number], title: 
             { expr: sumOf(METRICS.queueDepth, [], matchers), legend: 'queued' },
             { expr: sumOf(METRICS.queueCapacity, [], matchers), legend: 'queue capacity' },
           ]),
-          panel('timeseries', 'Cancel to engine stopped p95', 's', 'The promise is under 50 ms; empty while nobody cancels.', [
-            { expr: quantile(0.95, METRICS.cancelToStop, [], matchers), legend: 'p95' },
-          ], false),
         ],
       },
       engineRow,
@@ -186,7 +182,6 @@ export const DASHBOARDS: DashboardSpec[] = [
               expr: ratio(
                 sumRate(METRICS.turns, [], { ...turnMatchers, outcome: `~${SERVER_FAULT_OUTCOMES_REGEX}` }),
                 sumRate(METRICS.turns, [], turnMatchers),
-                { zeroWithoutPart: true },
               ),
               legend: 'errors',
             },
@@ -260,6 +255,10 @@ export const DASHBOARDS: DashboardSpec[] = [
   modelServiceDashboard('llm', 'LLM service', 'node-llama-cpp: generation throughput, queueing and latency.', {
     title: 'Generation',
     panels: [
+      panel('timeseries', 'Cancel to generation stopped', 's', 'From a cancel (client gone, deadline) to the engine having stopped; the promise is under 50 ms.', [
+        { expr: quantile(0.95, METRICS.cancelToStop, [], { service: 'llm' }), legend: 'p95' },
+        { expr: sumRate(METRICS.cancelToStop, [], { service: 'llm' }), legend: 'cancels per second' },
+      ], false),
       panel('timeseries', 'Tokens per second', 'none', 'Completion tokens written and prompt tokens read, all replicas.', [
         { expr: sumRate(METRICS.llmTokens, ['kind'], { service: 'llm' }), legend: '{{kind}}' },
       ]),

@@ -48,9 +48,9 @@ export function quantile(q: number, definition: MetricDefinition, labels: readon
 }
 
 /**
- * The share of `part` in `whole` (both sums of rates). With `zeroWithoutPart` (only for sums
- * without labels) a missing part reads 0 rather than "no data": no error series means no errors.
+ * The share of `part` in `whole` (sums of rates grouped alike). Where `whole` has traffic but
+ * `part` has no series (no errors yet), the ratio reads 0 rather than "no data".
  */
-export function ratio(part: string, whole: string, options: { zeroWithoutPart?: boolean } = {}): string {
-  return options.zeroWithoutPart ? `(${part} or vector(0)) / (${whole})` : `(${part}) / (${whole})`;
+export function ratio(part: string, whole: string): string {
+  return `(${part} or ${whole} * 0) / (${whole})`;
 }

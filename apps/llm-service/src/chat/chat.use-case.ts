@@ -17,6 +17,8 @@ export class ChatUseCase {
     @Inject(ServiceMetrics) private readonly metrics: ServiceMetrics,
   ) {
     this.tokens = metrics.counter(METRICS.llmTokens);
+    // Exported from the start (not only after the first cancel), so dashboards read 0, not nothing.
+    metrics.cancelToStop.zero({ service: metrics.service, operation: MODEL_OPERATIONS.llm });
   }
 
   /** Tokens read and written (tokens per second on the dashboards). */
