@@ -34,7 +34,7 @@ describe('dashboards and rules against a real Prometheus scraping every service'
     throw new Error(`${String(error)}\n${logsOf(services)}`);
   };
 
-  async function streamedTurn(path: string, body: BodyInit, headers: Record<string, string> = {}) {
+  async function streamedTurn(path: string, body: string | FormData, headers: Record<string, string> = {}) {
     const res = await fetch(`${gatewayUrl}${path}`, { method: 'POST', body, headers });
     return { status: res.status, text: await res.text() };
   }
