@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { envInt, usableCpuCount } from './cpus.js';
+import { bucketReplicas } from './nats.js';
 import { METRICS } from '@parley/contracts';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import { ServiceMetrics } from './metrics.js';
@@ -57,6 +58,13 @@ describe('configuration from the environment', () => {
     expect(envInt('X', 4, {}, { X: '8' })).toBe(8);
     expect(() => envInt('X', 4, { max: 16 }, { X: '32' })).toThrow(/X=32 must be an integer from 1 to 16/);
     expect(() => envInt('X', 4, {}, { X: 'two' })).toThrow(/X=two/);
+  });
+
+  it('reads the JetStream bucket replicas (1 unless set, at most 5) for the KV and the object store apart', () => {
+    expect(bucketReplicas('kv', {})).toBe(1);
+    expect(bucketReplicas('kv', { NATS_KV_REPLICAS: '3' })).toBe(3);
+    expect(bucketReplicas('object-store', { NATS_KV_REPLICAS: '3', NATS_OBJECT_STORE_REPLICAS: '2' })).toBe(2);
+    expect(() => bucketReplicas('object-store', { NATS_OBJECT_STORE_REPLICAS: '7' })).toThrow(/NATS_OBJECT_STORE_REPLICAS=7/);
   });
 
   it('counts at least one usable CPU and never more than the machine has', () => {

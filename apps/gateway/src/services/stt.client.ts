@@ -14,7 +14,7 @@ import {
   transcriptionSchema,
   type Transcription,
 } from '@parley/contracts';
-import { NATS_CONNECTION } from '@parley/service-kit';
+import { bucketReplicas, NATS_CONNECTION } from '@parley/service-kit';
 import { defer, finalize, mergeMap, type Observable } from 'rxjs';
 import type { GatewayConfig } from '../config.js';
 import { GATEWAY_CONFIG } from '../tokens.js';
@@ -72,7 +72,7 @@ export class SttClient {
 
   private bucket(): Promise<ObjectStore> {
     this.store ??= new Objm(this.nats)
-      .create(AUDIO_BUCKET, { ttl: AUDIO_BUCKET_TTL_MS * 1_000_000, description: 'Parley uploads for the stt-service' })
+      .create(AUDIO_BUCKET, { ttl: AUDIO_BUCKET_TTL_MS * 1_000_000, description: 'Parley uploads for the stt-service', replicas: bucketReplicas('object-store') })
       .catch((error: unknown) => {
         this.store = undefined;
         throw new ParleyError('SERVICE_UNAVAILABLE', `the audio object store is unavailable (JetStream enabled?): ${String(error)}`);

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import { AUDIO_BUCKET, ParleyError } from '@parley/contracts';
+import { bucketReplicas } from '@parley/service-kit';
 import type { AudioStore } from './audio-store.port.js';
 
 export interface JetStreamAudioStoreOptions {
@@ -50,7 +51,7 @@ export class JetStreamAudioStore implements AudioStore {
 
   private open(): Promise<ObjectStore> {
     this.store ??= new Objm(this.nats)
-      .create(this.bucket, { ttl: this.options.ttlMs * 1_000_000, description: 'Parley uploads for the stt-service' })
+      .create(this.bucket, { ttl: this.options.ttlMs * 1_000_000, description: 'Parley uploads for the stt-service', replicas: bucketReplicas('object-store') })
       .catch((error: unknown) => {
         this.store = undefined;
         throw new ParleyError('SERVICE_UNAVAILABLE', `the audio object store is unavailable: ${error instanceof Error ? error.message : String(error)}`);
