@@ -143,6 +143,10 @@ function modelServiceDashboard(service: (typeof MODEL_SERVICES)[number], title: 
             { expr: sumOf(METRICS.queueDepth, [], matchers), legend: 'queued' },
             { expr: sumOf(METRICS.queueCapacity, [], matchers), legend: 'queue capacity' },
           ]),
+          panel('timeseries', 'Cancel to engine stopped', 's', 'From a cancel (client gone, deadline) to the engine having stopped; the promise is under 50 ms. Empty until something is cancelled.', [
+            { expr: quantile(0.95, METRICS.cancelToStop, [], matchers), legend: 'p95' },
+            { expr: sumRate(METRICS.cancelToStop, [], matchers), legend: 'cancels per second' },
+          ], false),
         ],
       },
       engineRow,
@@ -255,10 +259,7 @@ export const DASHBOARDS: DashboardSpec[] = [
   modelServiceDashboard('llm', 'LLM service', 'node-llama-cpp: generation throughput, queueing and latency.', {
     title: 'Generation',
     panels: [
-      panel('timeseries', 'Cancel to generation stopped', 's', 'From a cancel (client gone, deadline) to the engine having stopped; the promise is under 50 ms.', [
-        { expr: quantile(0.95, METRICS.cancelToStop, [], { service: 'llm' }), legend: 'p95' },
-        { expr: sumRate(METRICS.cancelToStop, [], { service: 'llm' }), legend: 'cancels per second' },
-      ], false),
+
       panel('timeseries', 'Tokens per second', 'none', 'Completion tokens written and prompt tokens read, all replicas.', [
         { expr: sumRate(METRICS.llmTokens, ['kind'], { service: 'llm' }), legend: '{{kind}}' },
       ]),

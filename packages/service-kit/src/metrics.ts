@@ -21,6 +21,7 @@ export class ServiceMetrics {
   readonly inFlight = this.gauge(METRICS.requestsInFlight);
   /** From a cancel (or deadline) to the engine having really stopped: the promise is "within 50 ms". */
   readonly cancelToStop = this.histogram(METRICS.cancelToStop);
+  private readonly operations = new Set<string>();
 
   constructor(readonly service: string) {
     this.registry.setDefaultLabels({ service });
@@ -81,6 +82,11 @@ export class ServiceMetrics {
    */
   startRequest(operation: string): (outcome: string) => void {
     const labels = { service: this.service, operation };
+    if (!this.operations.has(operation)) {
+      // Export the cancel histogram from the first request on, so dashboards read 0, not nothing.
+      this.operations.add(operation);
+      this.cancelToStop.zero(labels);
+    }
     this.inFlight.inc(labels);
     const stopTimer = this.requestDuration.startTimer(labels);
     let ended = false;

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { METRICS, OUTCOME_CLIENT_CLOSED, TURN_OUTCOME_COMPLETE, type SseEvent } from '@parley/contracts';
+import { METRICS, OUTCOME_CLIENT_CLOSED, TURN_OUTCOME_COMPLETE, type TurnEvent } from '@parley/contracts';
 import { ServiceMetrics } from '@parley/service-kit';
 import { defer, finalize, tap, type MonoTypeOperatorFunction } from 'rxjs';
 
@@ -20,14 +20,14 @@ export class TurnMetrics {
     this.timeToFirstAudio = metrics.histogram(METRICS.turnTimeToFirstAudio);
   }
 
-  observe(route: string): MonoTypeOperatorFunction<SseEvent> {
+  observe(route: string): MonoTypeOperatorFunction<TurnEvent> {
     return (events) =>
       defer(() => {
         const labels = { service: this.metrics.service, route };
         const startedMs = performance.now();
         const seen = new Set<string>();
         let outcome: string = OUTCOME_CLIENT_CLOSED;
-        const firstOf = (event: SseEvent['event'], histogram: typeof this.timeToFirstChunk) => {
+        const firstOf = (event: TurnEvent['event'], histogram: typeof this.timeToFirstChunk) => {
           if (seen.has(event)) return;
           seen.add(event);
           histogram.observe(labels, (performance.now() - startedMs) / 1000);
