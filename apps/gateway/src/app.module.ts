@@ -17,6 +17,7 @@ import { HealthHttpController } from './health/health.http.controller.js';
 import { HttpMetricsMiddleware } from './http/http-metrics.middleware.js';
 import { ParleyErrorFilter } from './http/parley-error.filter.js';
 import { RateLimitMiddleware } from './http/rate-limit.middleware.js';
+import { TurnMetrics } from './http/turn-metrics.js';
 import { LlmClient } from './services/llm.client.js';
 import { NATS_CLIENT } from './services/nats-client.js';
 import { TtsClient } from './services/tts.client.js';
@@ -74,6 +75,7 @@ export class GatewayModule implements NestModule {
         TurnCompletion,
         { provide: AFTER_REPLY_STAGES, useValue: [] },
         ConversationTurnUseCase,
+        TurnMetrics,
       ],
     };
   }

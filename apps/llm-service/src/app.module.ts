@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { SUBJECTS } from '@parley/contracts';
-import { ConcurrencyGate, MetricsModule, NatsConnectionModule, ResidentModelModule } from '@parley/service-kit';
+import { ConcurrencyGate, MetricsModule, NatsConnectionModule, ResidentModelModule, ServiceMetrics } from '@parley/service-kit';
 import { ChatMessageController } from './chat/chat.message.controller.js';
 import { ChatUseCase } from './chat/chat.use-case.js';
 import type { LlmServiceConfig } from './config.js';
@@ -27,7 +27,7 @@ export class LlmServiceModule {
       providers: [
         { provide: LLM_CONFIG, useValue: config },
         // One slot per context sequence; a bounded queue beyond.
-        { provide: ConcurrencyGate, useValue: new ConcurrencyGate(config.engine.sequences, config.maxQueued) },
+        { provide: ConcurrencyGate, inject: [ServiceMetrics], useFactory: (metrics: ServiceMetrics) => metrics.watchConcurrencyGate(new ConcurrencyGate(config.engine.sequences, config.maxQueued)) },
         ChatUseCase,
       ],
     };

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { LLM_LIMITS, type ChatRequest, type ChatStreamMessage } from '@parley/contracts';
+import { LLM_LIMITS, METRICS, MODEL_OPERATIONS, type ChatRequest, type ChatStreamMessage } from '@parley/contracts';
 import { ConcurrencyGate, engineRequest, ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
 import type { Observable } from 'rxjs';
 import { LLM_ENGINE, type LlmEngine } from '../engine/llm-engine.port.js';
@@ -15,7 +15,12 @@ export class ChatUseCase {
     @Inject(ModelLifecycle) private readonly model: ModelLifecycle,
     @Inject(ConcurrencyGate) private readonly gate: ConcurrencyGate,
     @Inject(ServiceMetrics) private readonly metrics: ServiceMetrics,
-  ) {}
+  ) {
+    this.tokens = metrics.counter(METRICS.llmTokens);
+  }
+
+  /** Tokens read and written (tokens per second on the dashboards). */
+  private readonly tokens;
 
   stream(request: ChatRequest): Observable<ChatStreamMessage> {
     const generation = {
@@ -24,12 +29,15 @@ export class ChatUseCase {
       temperature: request.temperature ?? LLM_LIMITS.temperature.default,
     };
     return engineRequest<ChatStreamMessage>({
-      operation: 'chat',
+      operation: MODEL_OPERATIONS.llm,
       model: this.model,
       gate: this.gate,
       metrics: this.metrics,
       run: async (emit, signal) => {
         const result = await this.engine.generate(generation, (text) => emit({ type: 'chunk', text }), signal);
+        const labels = { service: this.metrics.service, model: this.engine.modelName };
+        this.tokens.inc({ ...labels, kind: 'prompt' }, result.promptTokens);
+        this.tokens.inc({ ...labels, kind: 'completion' }, result.completionTokens);
         return [
           {
             type: 'done',
