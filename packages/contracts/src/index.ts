@@ -4,6 +4,8 @@ export * from './catalog.js';
 export * from './prompt.js';
 export * from './validation.js';
 export * from './llm.js';
+export * from './json-schema.js';
+export * from './feedback.js';
 export * from './health.js';
 export * from './http.js';
 export * from './sse.js';

@@ -3,10 +3,13 @@ import { LLM_LIMITS, ParleyError, type ChatRequest, type ChatStreamMessage } fro
 import { ConcurrencyGate, ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
 import { Observable } from 'rxjs';
 import { LLM_ENGINE, type LlmEngine } from '../engine/llm-engine.port.js';
+import { readStructuredAnswer } from '../structured/structured-answer.js';
 
 /**
- * Streams one chat completion: text chunks as the engine produces them, then one `done`.
- * Unsubscribing (the caller cancelled or the deadline passed) aborts the generation.
+ * Streams one chat completion: text chunks as the engine produces them, then one `done`. With a
+ * `response_format` the chunks are pieces of JSON and `done` carries the checked, parsed value
+ * (absent when the JSON was cut by the token limit). Unsubscribing (the caller cancelled or the
+ * deadline passed) aborts the generation.
  */
 @Injectable()
 export class ChatUseCase {
@@ -37,12 +40,20 @@ export class ChatUseCase {
         messages: request.messages,
         maxTokens: request.max_tokens ?? LLM_LIMITS.maxTokens.default,
         temperature: request.temperature ?? LLM_LIMITS.temperature.default,
+        responseFormat: request.response_format,
+      };
+      let answer = '';
+      const onText = (text: string) => {
+        if (generation.responseFormat) answer += text;
+        subscriber.next({ type: 'chunk', text });
       };
       this.gate
-        .run(() => this.engine.generate(generation, (text) => subscriber.next({ type: 'chunk', text }), abort.signal), abort.signal)
+        .run(() => this.engine.generate(generation, onText, abort.signal), abort.signal)
         .then((result) => {
+          const format = generation.responseFormat;
+          const value = format && result.stopReason !== 'cancelled' ? readStructuredAnswer(answer, format, result.stopReason) : undefined;
           if (result.stopReason === 'cancelled') endAfterCancel();
-          else endRequest('ok');
+          else endRequest(format && !value ? 'truncated' : 'ok');
           subscriber.next({
             type: 'done',
             stop_reason: result.stopReason,
@@ -50,6 +61,7 @@ export class ChatUseCase {
             completion_tokens: result.completionTokens,
             model: this.engine.modelName,
             replica: this.model.replica,
+            ...(value ? { value } : {}),
           });
           subscriber.complete();
         })
