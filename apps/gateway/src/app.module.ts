@@ -8,6 +8,10 @@ import type { GatewayConfig } from './config.js';
 import { ConversationTurnUseCase } from './conversation/conversation-turn.use-case.js';
 import { ConversationHttpController } from './conversation/conversation.http.controller.js';
 import { HealthHttpController } from './health/health.http.controller.js';
+import { JetStreamKvLearnerStore } from './learners/jetstream-kv.learner-store.js';
+import { LearnerProgressUseCase } from './learners/learner-progress.use-case.js';
+import { LEARNER_STORE } from './learners/learner-store.port.js';
+import { LearnersHttpController } from './learners/learners.http.controller.js';
 import { HttpMetricsMiddleware } from './http/http-metrics.middleware.js';
 import { ParleyErrorFilter } from './http/parley-error.filter.js';
 import { RateLimitMiddleware } from './http/rate-limit.middleware.js';
@@ -39,7 +43,7 @@ export class GatewayModule implements NestModule {
           },
         ]),
       ],
-      controllers: [ConversationHttpController, HealthHttpController],
+      controllers: [ConversationHttpController, HealthHttpController, LearnersHttpController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: ParleyErrorFilter },
@@ -53,6 +57,12 @@ export class GatewayModule implements NestModule {
               maxMessages: config.sessionMaxMessages,
             }),
         },
+        {
+          provide: LEARNER_STORE,
+          inject: [NATS_CONNECTION],
+          useFactory: (nats: NatsConnection) => new JetStreamKvLearnerStore(nats, config.learnerBucket),
+        },
+        LearnerProgressUseCase,
         LlmClient,
         TtsClient,
         SttClient,

@@ -6,6 +6,7 @@ export * from './validation.js';
 export * from './llm.js';
 export * from './json-schema.js';
 export * from './feedback.js';
+export * from './learners.js';
 export * from './health.js';
 export * from './http.js';
 export * from './sse.js';
