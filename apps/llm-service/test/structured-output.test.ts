@@ -10,13 +10,13 @@ import {
   feedbackSchema,
   ParleyError,
   serviceHealthSchema,
-  streamRequest,
   SUBJECTS,
   type ChatDone,
   type ChatRequest,
   type ChatStreamMessage,
 } from '@parley/contracts';
 import { writeTinyGguf } from '@parley/models/fixtures/gguf';
+import { streamRequest } from '@parley/service-kit';
 import { freePort, metricValue, spawnService, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
