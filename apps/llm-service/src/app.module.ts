@@ -1,8 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { SUBJECTS } from '@parley/contracts';
-import { ConcurrencyGate, MetricsModule, NatsConnectionModule, ResidentModelModule } from '@parley/service-kit';
+import { ConcurrencyGate, MetricsModule, NATS_CONNECTION, NatsConnectionModule, ResidentModelModule } from '@parley/service-kit';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { ChatMessageController } from './chat/chat.message.controller.js';
 import { ChatUseCase } from './chat/chat.use-case.js';
+import { ChunkStamps } from './chat/chunk-stamps.js';
 import type { LlmServiceConfig } from './config.js';
 import { LLM_ENGINE } from './engine/llm-engine.port.js';
 import { NodeLlamaCppEngine } from './engine/node-llama-cpp.engine.js';
@@ -28,6 +30,11 @@ export class LlmServiceModule {
         { provide: LLM_CONFIG, useValue: config },
         // One slot per context sequence; a bounded queue beyond.
         { provide: ConcurrencyGate, useValue: new ConcurrencyGate(config.engine.sequences, config.maxQueued) },
+        {
+          provide: ChunkStamps,
+          useFactory: (nats: NatsConnection) => new ChunkStamps(nats, config.benchStampSubject),
+          inject: [NATS_CONNECTION],
+        },
         ChatUseCase,
       ],
     };

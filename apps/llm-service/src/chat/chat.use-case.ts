@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { LLM_LIMITS, ParleyError, type ChatRequest, type ChatStreamMessage } from '@parley/contracts';
 import { ConcurrencyGate, ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
 import { Observable } from 'rxjs';
 import { LLM_ENGINE, type LlmEngine } from '../engine/llm-engine.port.js';
+import { ChunkStamps, NO_CHUNK_STAMPS } from './chunk-stamps.js';
 
 /**
  * Streams one chat completion: text chunks as the engine produces them, then one `done`.
@@ -15,6 +16,7 @@ export class ChatUseCase {
     @Inject(ModelLifecycle) private readonly model: ModelLifecycle,
     @Inject(ConcurrencyGate) private readonly gate: ConcurrencyGate,
     @Inject(ServiceMetrics) private readonly metrics: ServiceMetrics,
+    @Optional() @Inject(ChunkStamps) private readonly stamps: ChunkStamps = NO_CHUNK_STAMPS,
   ) {}
 
   stream(request: ChatRequest): Observable<ChatStreamMessage> {
@@ -38,8 +40,10 @@ export class ChatUseCase {
         maxTokens: request.max_tokens ?? LLM_LIMITS.maxTokens.default,
         temperature: request.temperature ?? LLM_LIMITS.temperature.default,
       };
+      const stamped = this.stamps.begin(request);
+      const onText = (text: string) => stamped(() => subscriber.next({ type: 'chunk', text }));
       this.gate
-        .run(() => this.engine.generate(generation, (text) => subscriber.next({ type: 'chunk', text }), abort.signal), abort.signal)
+        .run(() => this.engine.generate(generation, onText, abort.signal), abort.signal)
         .then((result) => {
           if (result.stopReason === 'cancelled') endAfterCancel();
           else endRequest('ok');
