@@ -35,8 +35,8 @@ const COUNTS = smoke
       rampLevels: [1, 4], openLevels: [10], throughputTokens: 32, throughputRounds: 1, cancel: 3,
     }
   : {
-      relaySingle: 40, relayRounds: 4, firstToken: 20, speak: 12, sentences: [1, 2, 3, 4, 5, 6], sentenceRuns: 10, stt: 15,
-      rampLevels: [1, 8, 16, 18, 19, 24, 32], openLevels: [50, 100, 200], throughputTokens: 256, throughputRounds: 3, cancel: 30,
+      relaySingle: 40, relayRounds: 4, firstToken: 30, speak: 20, sentences: [1, 2, 3, 4, 5, 6], sentenceRuns: 15, stt: 20,
+      rampLevels: [1, 8, 16, 18, 19, 24, 32], openLevels: [50, 100, 200], throughputTokens: 256, throughputRounds: 5, cancel: 30,
     };
 
 for (const app of ['gateway', 'llm-service', 'stt-service', 'tts-service']) {

@@ -80,6 +80,17 @@ export function rssBytes(pid, { children = false } = {}) {
   return total;
 }
 
+/** CPU time (user + system, ms) a process has used so far; 10 ms resolution (clock ticks). */
+export function cpuMs(pid) {
+  try {
+    // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * Services on one broker. `start*` spawn them; `close()` stops all. Every service's RSS is
  * sampled every 100 ms while the stack runs: the peak under load is read from those samples.
@@ -109,6 +120,10 @@ export class Stack {
   /** Forgets the samples so far (call before the load whose peak is wanted). */
   resetSamples() {
     for (const name of this.samples.keys()) this.samples.set(name, []);
+  }
+
+  pid(name) {
+    return this.services.find((x) => x.name === name)?.child.pid;
   }
 
   rss(name) {

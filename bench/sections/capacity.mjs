@@ -5,7 +5,7 @@
 import { figure } from '../lib/report.mjs';
 import { epochMs } from '../lib/stats.mjs';
 import { LlmNatsClient, outcome, postSse } from '../lib/clients.mjs';
-import { Stack } from '../lib/system.mjs';
+import { cpuMs, Stack } from '../lib/system.mjs';
 
 const TURN = { language: 'es', difficulty: 'advanced', scenario: 'greeting', message: 'Hola' };
 const MB = 1024 * 1024;
@@ -97,11 +97,15 @@ export async function capacity({ models, counts }) {
     const idleRss = stack.rss('gateway');
     for (const n of counts.openLevels) {
       let openRss;
+      const cpuBefore = { gateway: cpuMs(stack.pid('gateway')), llm: cpuMs(stack.pid('llm-service')) };
       const result = await burst(gw.url, n, { onAllOpen: () => (openRss = stack.rss('gateway')) });
+      const cpu = { gateway: cpuMs(stack.pid('gateway')) - cpuBefore.gateway, llm: cpuMs(stack.pid('llm-service')) - cpuBefore.llm };
       rows.push(figure(`${n} simultaneous streams, unbounded llm queue: errors`, 'errors', [result.errors], {
         note: result.errors ? JSON.stringify(result.codes) : undefined,
       }));
       rows.push(figure(`${n} simultaneous streams, unbounded llm queue: time to complete`, 'ms', result.completeMs));
+      rows.push(figure(`gateway CPU per text turn (${n} at once)`, 'CPU ms', [cpu.gateway / n]));
+      rows.push(figure(`llm-service CPU per text turn (${n} at once)`, 'CPU ms', [cpu.llm / n]));
       if (n === counts.openLevels.at(-1)) {
         rows.push(figure(`gateway RSS with ${n} streams open`, 'MB', [openRss / MB], { baseline: { name: 'gateway RSS idle', samples: [idleRss / MB] } }));
       }
