@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,14 +19,17 @@ interface Row {
   ratio?: number;
 }
 
+/** The smoke run in progress (stopped if the suite ends first). */
+let child: ChildProcess | undefined;
+
 /** `npm run bench -- --smoke`, into a private results folder. */
 function smokeRun(outDir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [RUN, '--smoke', `--out=${outDir}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [RUN, '--smoke', `--out=${outDir}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.once('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
@@ -41,9 +44,12 @@ describe('npm run bench (smoke run: every section, tiny counts)', () => {
     run = await smokeRun(outDir);
     if (run.code !== 0) throw new Error(`bench exited ${run.code}:\n${run.stderr.slice(-5000)}`);
     results = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8'));
-  });
+  }, 600_000); // it starts a broker, every service and whisper-server: minutes on a loaded machine
 
-  afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+  afterAll(() => {
+    if (child?.exitCode === null) child.kill(); // its finally block stops the services it started
+    rmSync(outDir, { recursive: true, force: true });
+  });
 
   it('writes the JSON twice: a timestamped file and latest.json', () => {
     expect(readdirSync(outDir).sort()).toEqual([expect.stringMatching(/^bench-.*\.json$/), 'latest.json']);

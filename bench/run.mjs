@@ -67,6 +67,14 @@ const work = await mkdtemp(join(tmpdir(), 'parley-bench-'));
 let stack;
 let llmClient;
 let stamps;
+const stopAll = async () => {
+  await llmClient?.close();
+  await stamps?.close();
+  await Stack.closeAll();
+  await rm(work, { recursive: true, force: true });
+};
+// Interrupted (Ctrl-C, a test's timeout): stop the services before leaving.
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => void stopAll().finally(() => process.exit(130)));
 try {
   log('models and speech');
   const models = await prepareModels(work);
@@ -101,10 +109,7 @@ try {
     results.sections[name] = await measure();
   }
 } finally {
-  await llmClient?.close();
-  await stamps?.close();
-  await stack?.close();
-  await rm(work, { recursive: true, force: true });
+  await stopAll();
 }
 results.meta.load_average_at_end = loadavg();
 results.meta.duration_s = +((performance.now() - t0) / 1000).toFixed(1);

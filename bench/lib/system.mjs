@@ -29,14 +29,14 @@ function run(command, args) {
  */
 export async function prepareModels(dir) {
   const pulled = process.env.BENCH_MODELS === 'pulled';
-  const { pulledModelPath } = pulled ? await import('@parley/models') : {};
+  const { defaultModelsDir, pulledModelPath, pulledVoices } = pulled ? await import('@parley/models') : {};
   const generated = !pulled && !process.env.BENCH_LLM_MODEL;
   const llm = process.env.BENCH_LLM_MODEL || (pulled ? pulledModelPath('llm', 'BENCH_LLM_MODEL') : (await writeTinyGguf(join(dir, 'tiny.gguf'))).path);
   // An answer that never ends by itself (throughput, cancel): the generated endless model, or the same real model.
   const llmEndless = generated ? (await writeTinyGguf(join(dir, 'endless.gguf'), { endless: true })).path : llm;
   const stt = process.env.BENCH_STT_MODEL || (pulled ? pulledModelPath('stt', 'BENCH_STT_MODEL') : (await writeTinyWhisperModel(join(dir, 'whisper.bin'))).path);
-  let ttsVoices = process.env.BENCH_TTS_VOICES;
-  if (!ttsVoices && !pulled) {
+  let ttsVoices = process.env.BENCH_TTS_VOICES || (pulled ? JSON.stringify(pulledVoices(defaultModelsDir())) : undefined);
+  if (!ttsVoices) {
     const voice = await writeTinyPiperVoice(join(dir, 'voice'));
     ttsVoices = JSON.stringify([{ id: 'tiny-voice', languages: LANGUAGE_CODES, model: voice.model, tokens: voice.tokens }]);
   }
@@ -46,6 +46,9 @@ export async function prepareModels(dir) {
   run('ffmpeg', ['-loglevel', 'error', '-y', '-i', raw, '-ar', '16000', '-ac', '1', '-c:a', 'pcm_s16le', wav]);
   return {
     generated,
+    // Longest answer: the generated model ends its own after 18-30 tokens; a real model is capped
+    // so that the run stays within minutes (BENCH_MAX_TOKENS).
+    maxTokens: Number(process.env.BENCH_MAX_TOKENS || (generated ? 200 : 48)),
     llm,
     llmEndless,
     stt,
@@ -105,8 +108,17 @@ export class Stack {
     this.sampler.unref();
   }
 
+  /** Stacks not closed yet (closed all at once when the run is interrupted). */
+  static open = new Set();
+
   static async start(models) {
-    return new Stack(await startNatsServer(), models);
+    const stack = new Stack(await startNatsServer(), models);
+    Stack.open.add(stack);
+    return stack;
+  }
+
+  static closeAll() {
+    return Promise.all([...Stack.open].map((stack) => stack.close()));
   }
 
   sample() {
@@ -173,7 +185,12 @@ export class Stack {
   /** A gateway; resolves when it answers and the services in `needs` report their model loaded. */
   async startGateway(name = 'gateway', env = {}, needs = ['llm']) {
     const port = await freePort();
-    const service = this.spawn(name, 'gateway', { PORT: String(port), RATE_LIMIT_PER_MINUTE: '0', ...env });
+    const service = this.spawn(name, 'gateway', {
+      PORT: String(port),
+      RATE_LIMIT_PER_MINUTE: '0',
+      LLM_MAX_TOKENS: String(this.models.maxTokens),
+      ...env,
+    });
     service.url = `http://127.0.0.1:${port}`;
     await waitUntil(async () => {
       const body = await fetch(`${service.url}/api/health/models`).then((r) => r.json());
@@ -193,6 +210,7 @@ export class Stack {
   }
 
   async close() {
+    if (!Stack.open.delete(this)) return;
     clearInterval(this.sampler);
     await Promise.all(this.services.map((s) => s.stop()));
     await this.nats.stop();

@@ -48,10 +48,11 @@ async function ramp(base, levels) {
 }
 
 async function throughput(stack, sequences, counts) {
+  const tokens = stack.models.generated ? counts.throughputTokens : Math.min(counts.throughputTokens, stack.models.maxTokens);
   const llm = await stack.startLlm(`llm-service-${sequences}-seq`, { LLM_MODEL_PATH: stack.models.llmEndless, LLM_SEQUENCES: String(sequences) });
   const client = new LlmNatsClient(stack.nats.url);
   try {
-    const chat = (i) => client.chat({ request_id: `bench-tput-${sequences}-${i}`, messages: [{ role: 'user', content: 'Hola' }], max_tokens: counts.throughputTokens });
+    const chat = (i) => client.chat({ request_id: `bench-tput-${sequences}-${i}`, messages: [{ role: 'user', content: 'Hola' }], max_tokens: tokens });
     await Promise.all(Array.from({ length: sequences }, (_, i) => chat(`warm${i}`)));
     const rates = [];
     for (let round = 0; round < counts.throughputRounds; round++) {

@@ -58,7 +58,7 @@ async function rawBaseline(natsUrl, parallel, concurrency, count, chunks, interv
   }
 }
 
-export async function relay({ stack, gateway, llmClient, stamps, counts }) {
+export async function relay({ stack, gateway, llmClient, stamps, models, counts }) {
   const rows = [];
   let tag = 0;
   for (const concurrency of [1, 50]) {
@@ -72,11 +72,12 @@ export async function relay({ stack, gateway, llmClient, stamps, counts }) {
     // Straight from NATS, the way the gateway itself reads the service.
     const direct = await rounds(concurrency, count, async () => {
       const request_id = `bench-relay-${tag++}`;
-      return { request_id, ...(await llmClient.chat({ request_id, messages: [{ role: 'user', content: 'Hola' }], max_tokens: 200 })) };
+      return { request_id, ...(await llmClient.chat({ request_id, messages: [{ role: 'user', content: 'Hola' }], max_tokens: models.maxTokens })) };
     });
     await sleep(100);
     await stamps.flush();
     const sseLatencies = [];
+    const answerChunks = [];
     const gaps = [];
     let unmatched = 0;
     let errors = 0;
@@ -87,6 +88,7 @@ export async function relay({ stack, gateway, llmClient, stamps, counts }) {
       const latencies = chunkLatencies(arrivals, stamp);
       if (!latencies) unmatched++;
       else sseLatencies.push(...latencies);
+      answerChunks.push(arrivals.length);
       if (stamp) for (let i = 1; i < stamp.chunks.length; i++) gaps.push(stamp.chunks[i] - stamp.chunks[i - 1]);
     }
     const natsLatencies = [];
@@ -102,6 +104,7 @@ export async function relay({ stack, gateway, llmClient, stamps, counts }) {
     const note = unmatched || errors ? `${unmatched} streams unmatched, ${errors} errors` : undefined;
     rows.push(figure(`engine → SSE client per chunk, ${concurrency} stream${concurrency > 1 ? 's' : ''}`, 'ms', sseLatencies, { baseline, note }));
     rows.push(figure(`engine → NATS client per chunk, ${concurrency} stream${concurrency > 1 ? 's' : ''}`, 'ms', natsLatencies, { baseline }));
+    if (concurrency === 1) rows.push(figure('chunks (tokens) per answer', 'chunks', answerChunks));
     rows.push(figure(`engine inter-chunk gap, ${concurrency} stream${concurrency > 1 ? 's' : ''} (raw baseline paced at its median)`, 'ms', gaps));
   }
   return {

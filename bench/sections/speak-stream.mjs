@@ -20,12 +20,17 @@ function tokensFor(k) {
 }
 
 async function synthesize(base, text) {
+  const t0 = epochMs();
   const res = await fetch(`${base}/api/conversation/synthesize`, {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ text, language: TURN.language }),
   });
   if (!res.ok) throw new Error(`synthesize answered ${res.status}`);
   await res.arrayBuffer();
+  return epochMs() - t0;
 }
+
+/** One sentence of the generated answer, as the pipeline synthesizes it. */
+const ONE_SENTENCE = tinyGgufExpectedReply().split(/(?<=[.!?])\s+/)[0];
 
 /** The replaced system's way for a spoken turn: three requests, one after the other. */
 async function sequentialSpokenTurn(base, wav) {
@@ -76,6 +81,8 @@ export async function speakStreamTimeline({ stack, gateway, models, counts }) {
     marks.start.push(start - turn.sentAt);
     sequential.push(seq);
   }
+  const sentenceMs = [];
+  for (let i = 0; i < counts.speak; i++) sentenceMs.push(await synthesize(gateway.url, ONE_SENTENCE));
   const note = failures ? `${failures} turns failed` : undefined;
   const baseline = { name: 'transcribe → text-stream → synthesize, sequential', samples: sequential };
   const rows = [
@@ -84,11 +91,13 @@ export async function speakStreamTimeline({ stack, gateway, models, counts }) {
     figure('→ first response_chunk', 'ms', marks.first_chunk),
     figure('→ first audio', 'ms', marks.first_audio, { baseline }),
     figure('→ complete', 'ms', marks.complete, { baseline }),
+    figure('POST /api/conversation/synthesize, one sentence', 'ms', sentenceMs),
   ];
 
   // 1–6 sentences: one gateway per answer length (LLM_MAX_TOKENS cuts the generated answer).
   for (const k of counts.sentences) {
-    const env = models.generated ? { LLM_MAX_TOKENS: String(tokensFor(k)) } : {};
+    // A real model's sentences are not predictable: about 25 tokens per sentence, and the sentences counted.
+    const env = { LLM_MAX_TOKENS: String(models.generated ? tokensFor(k) : 25 * k) };
     const gw = await stack.startGateway(`gateway-${k}-sentences`, env, ['llm', 'tts']);
     try {
       for (let i = 0; i < 2; i++) { await pipelined(gw.url); await synthesizeAfterComplete(gw.url); } // warm-up
@@ -98,7 +107,8 @@ export async function speakStreamTimeline({ stack, gateway, models, counts }) {
         p.push(await pipelined(gw.url));
         b.push(await synthesizeAfterComplete(gw.url));
       }
-      const label = models.generated ? `${k} sentence${k > 1 ? 's' : ''}` : `real model, run ${k} (${p[0].sentences} sentences)`;
+      const spoken = p.map((r) => r.sentences).sort((x, y) => x - y)[p.length >> 1];
+      const label = models.generated ? `${k} sentence${k > 1 ? 's' : ''}` : `≤ ${25 * k} tokens (${spoken} sentences spoken)`;
       rows.push(figure(`first audio, ${label}, sentence-pipelined`, 'ms', p.map((r) => r.firstAudio), {
         baseline: { name: 'synthesize after complete', samples: b.map((r) => r.firstAudio) },
       }));
