@@ -1,9 +1,17 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { LLM_LIMITS, METRICS, MODEL_OPERATIONS, type ChatDone, type ChatRequest, type ChatStreamMessage } from '@parley/contracts';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import {
+  LLM_LIMITS,
+  METRICS,
+  MODEL_OPERATIONS,
+  type ChatDone,
+  type ChatRequest,
+  type ChatStreamMessage,
+} from '@parley/contracts';
 import { ConcurrencyGate, engineRequest, ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
 import type { Observable } from 'rxjs';
 import { LLM_ENGINE, type LlmEngine } from '../engine/llm-engine.port.js';
 import { readStructuredAnswer } from '../structured/structured-answer.js';
+import { ChunkStamps, NO_CHUNK_STAMPS } from './chunk-stamps.js';
 
 /**
  * Streams one chat completion: text chunks as the engine produces them, then one `done`. With a
@@ -18,6 +26,7 @@ export class ChatUseCase {
     @Inject(ModelLifecycle) private readonly model: ModelLifecycle,
     @Inject(ConcurrencyGate) private readonly gate: ConcurrencyGate,
     @Inject(ServiceMetrics) private readonly metrics: ServiceMetrics,
+    @Optional() @Inject(ChunkStamps) private readonly stamps: ChunkStamps = NO_CHUNK_STAMPS,
   ) {
     this.tokens = metrics.counter(METRICS.llmTokens);
   }
@@ -40,18 +49,22 @@ export class ChatUseCase {
       metrics: this.metrics,
       run: async (emit, signal) => {
         let answer = '';
+        const stamped = this.stamps.begin(request);
         const result = await this.engine.generate(
           generation,
           (text) => {
             if (format) answer += text;
-            emit({ type: 'chunk', text });
+            stamped(() => emit({ type: 'chunk', text }));
           },
           signal,
         );
         const labels = { service: this.metrics.service, model: this.engine.modelName };
         this.tokens.inc({ ...labels, kind: 'prompt' }, result.promptTokens);
         this.tokens.inc({ ...labels, kind: 'completion' }, result.completionTokens);
-        const value = format && result.stopReason !== 'cancelled' ? readStructuredAnswer(answer, format, result.stopReason) : undefined;
+        const value =
+          format && result.stopReason !== 'cancelled'
+            ? readStructuredAnswer(answer, format, result.stopReason)
+            : undefined;
         const done: ChatDone = {
           type: 'done',
           stop_reason: result.stopReason,
