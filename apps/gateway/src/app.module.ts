@@ -1,4 +1,4 @@
-import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Module, RequestMethod, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ClientsModule, Transport } from '@nestjs/microservices';
 import { MulterModule } from '@nestjs/platform-express';
@@ -7,10 +7,11 @@ import { BinaryAwareNatsDeserializer, MetricsModule, NatsConnectionModule, NATS_
 import type { GatewayConfig } from './config.js';
 import { ConversationTurnUseCase } from './conversation/conversation-turn.use-case.js';
 import { ConversationHttpController } from './conversation/conversation.http.controller.js';
+import { EdgeAccess } from './edge/edge-access.js';
+import { ApiKeyMiddleware, OriginGuardMiddleware, RateLimitMiddleware, StreamCapMiddleware } from './edge/edge.middleware.js';
 import { HealthHttpController } from './health/health.http.controller.js';
 import { HttpMetricsMiddleware } from './http/http-metrics.middleware.js';
 import { ParleyErrorFilter } from './http/parley-error.filter.js';
-import { RateLimitMiddleware } from './http/rate-limit.middleware.js';
 import { LlmClient } from './services/llm.client.js';
 import { NATS_CLIENT } from './services/nats-client.js';
 import { TtsClient } from './services/tts.client.js';
@@ -19,6 +20,13 @@ import { ServiceHealthClient } from './services/service-health.client.js';
 import { JetStreamKvSessionStore } from './sessions/jetstream-kv.session-store.js';
 import { SESSION_STORE } from './sessions/session-store.port.js';
 import { GATEWAY_CONFIG } from './tokens.js';
+import { TtsVoicesClient } from './voices/tts-voices.client.js';
+import { VoicesHttpController } from './voices/voices.http.controller.js';
+
+/** The route families that need a key (when keys are configured) and spend from the rate limit. */
+const GUARDED_ROUTES = ['api/conversation/*path', 'api/learners/*path', 'v1/*path'];
+/** Routes that hold a stream open (capped per client). */
+const STREAM_ROUTES = ['api/conversation/text-stream', 'api/conversation/speak-stream'];
 
 @Module({})
 export class GatewayModule implements NestModule {
@@ -39,7 +47,7 @@ export class GatewayModule implements NestModule {
           },
         ]),
       ],
-      controllers: [ConversationHttpController, HealthHttpController],
+      controllers: [ConversationHttpController, VoicesHttpController, HealthHttpController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: ParleyErrorFilter },
@@ -58,12 +66,16 @@ export class GatewayModule implements NestModule {
         SttClient,
         ServiceHealthClient,
         ConversationTurnUseCase,
+        TtsVoicesClient,
+        EdgeAccess,
       ],
     };
   }
 
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(HttpMetricsMiddleware).forRoutes('*path');
-    consumer.apply(RateLimitMiddleware).forRoutes('api/conversation/*path');
+    consumer.apply(OriginGuardMiddleware).forRoutes('api/*path', 'v1/*path');
+    consumer.apply(ApiKeyMiddleware, RateLimitMiddleware).forRoutes(...GUARDED_ROUTES);
+    consumer.apply(StreamCapMiddleware).forRoutes(...STREAM_ROUTES.map((path) => ({ path, method: RequestMethod.POST })));
   }
 }
