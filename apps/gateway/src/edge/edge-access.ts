@@ -4,6 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { ErrorCode } from '@parley/contracts';
 import { NATS_CONNECTION, ServiceMetrics } from '@parley/service-kit';
 import type { GatewayConfig } from '../config.js';
+import { requestUrl } from '../http/error-body.js';
 import { GATEWAY_CONFIG } from '../tokens.js';
 import { ApiKeys, presentedApiKey, redactUrl } from './api-keys.js';
 import { ClientAddresses } from './client-address.js';
@@ -84,7 +85,7 @@ export class EdgeAccess {
       const keyId = presented === undefined ? undefined : this.keys.identify(presented);
       if (!keyId) {
         const why = presented === undefined ? 'no API key was given' : 'the API key is not valid';
-        this.logger.warn(`refused ${req.method} ${redactUrl(req.url ?? '')} from ${address}: ${why}`);
+        this.logger.warn(`refused ${req.method} ${redactUrl(requestUrl(req))} from ${address}: ${why}`);
         return {
           status: 401,
           code: 'UNAUTHORIZED',

@@ -2,13 +2,13 @@ import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { errorBodyFor } from '../http/error-body.js';
+import { errorBodyFor, requestPath } from '../http/error-body.js';
 import { EdgeAccess, isRefusal, type EdgeRefusal } from './edge-access.js';
 
 /** Answers a refused request in its route family's error shape. */
 export function sendRefusal(req: Request, res: Response, refusal: EdgeRefusal): void {
   for (const [name, value] of Object.entries(refusal.headers ?? {})) res.setHeader(name, value);
-  res.status(refusal.status).json(errorBodyFor(req.path, refusal.status, refusal.code, refusal.message));
+  res.status(refusal.status).json(errorBodyFor(requestPath(req), refusal.status, refusal.code, refusal.message));
 }
 
 /** Answers a refused WebSocket upgrade on its raw socket (before any upgrade), then closes it. */

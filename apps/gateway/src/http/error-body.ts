@@ -1,6 +1,19 @@
 import { HttpStatus } from '@nestjs/common';
 import type { ErrorCode } from '@parley/contracts';
 
+/**
+ * The path a request was made to, whatever router it is in (Express strips a middleware's mount
+ * path from `req.url`; `originalUrl` keeps it; a raw upgrade request has only `url`).
+ */
+export function requestPath(req: { url?: string; originalUrl?: string }): string {
+  return (req.originalUrl ?? req.url ?? '/').split('?')[0]!;
+}
+
+/** The URL a request was made to (with its query), whatever router it is in. */
+export function requestUrl(req: { url?: string; originalUrl?: string }): string {
+  return req.originalUrl ?? req.url ?? '/';
+}
+
 /** True for the OpenAI-compatible routes, whose errors take OpenAI's shape. */
 export function isOpenAiPath(path: string): boolean {
   return path === '/v1' || path.startsWith('/v1/');

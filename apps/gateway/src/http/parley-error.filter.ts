@@ -1,7 +1,7 @@
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { HTTP_STATUS_BY_CODE, ParleyError } from '@parley/contracts';
-import { errorBodyFor } from './error-body.js';
+import { errorBodyFor, requestPath } from './error-body.js';
 
 /** ParleyErrors leave the gateway in the route family's error shape, with the status their code maps to. */
 @Catch(ParleyError)
@@ -14,6 +14,6 @@ export class ParleyErrorFilter implements ExceptionFilter {
       return;
     }
     const statusCode = HTTP_STATUS_BY_CODE[error.code];
-    res.status(statusCode).json(errorBodyFor(req.path, statusCode, error.code, error.message));
+    res.status(statusCode).json(errorBodyFor(requestPath(req), statusCode, error.code, error.message));
   }
 }
