@@ -20,6 +20,7 @@ import { ServiceHealthClient } from './services/service-health.client.js';
 import { JetStreamKvSessionStore } from './sessions/jetstream-kv.session-store.js';
 import { SESSION_STORE } from './sessions/session-store.port.js';
 import { GATEWAY_CONFIG } from './tokens.js';
+import { OpenApiHttpController } from './openapi/openapi.http.controller.js';
 import { TtsVoicesClient } from './voices/tts-voices.client.js';
 import { VoicesHttpController } from './voices/voices.http.controller.js';
 
@@ -47,7 +48,7 @@ export class GatewayModule implements NestModule {
           },
         ]),
       ],
-      controllers: [ConversationHttpController, VoicesHttpController, HealthHttpController],
+      controllers: [ConversationHttpController, VoicesHttpController, HealthHttpController, OpenApiHttpController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: ParleyErrorFilter },

@@ -12,3 +12,5 @@ export * from './binary-frame.js';
 export * from './tts.js';
 export * from './stt.js';
 export * from './audio-container.js';
+export * from './openai.js';
+export * from './http-responses.js';
