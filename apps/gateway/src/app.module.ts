@@ -26,6 +26,15 @@ import { ServiceHealthClient } from './services/service-health.client.js';
 import { JetStreamKvSessionStore } from './sessions/jetstream-kv.session-store.js';
 import { SESSION_STORE } from './sessions/session-store.port.js';
 import { GATEWAY_CONFIG } from './tokens.js';
+import { AudioSpeechHttpController } from './openai/audio-speech.http.controller.js';
+import { AudioSpeechUseCase } from './openai/audio-speech.use-case.js';
+import { AudioTranscriptionsHttpController } from './openai/audio-transcriptions.http.controller.js';
+import { AudioTranscriptionsUseCase } from './openai/audio-transcriptions.use-case.js';
+import { CHAT_MODEL } from './openai/chat-model.port.js';
+import { ChatCompletionsHttpController } from './openai/chat-completions.http.controller.js';
+import { ChatCompletionsUseCase } from './openai/chat-completions.use-case.js';
+import { ModelsHttpController } from './openai/models.http.controller.js';
+import { SPEECH_STREAM } from './openai/speech-stream.port.js';
 import { OpenApiHttpController } from './openapi/openapi.http.controller.js';
 import { TtsVoicesClient } from './voices/tts-voices.client.js';
 import { VoicesHttpController } from './voices/voices.http.controller.js';
@@ -33,7 +42,7 @@ import { VoicesHttpController } from './voices/voices.http.controller.js';
 /** The route families that need a key (when keys are configured) and spend from the rate limit. */
 const GUARDED_ROUTES = ['api/conversation/*path', 'api/learners/*path', 'v1/*path'];
 /** Routes that hold a stream open (capped per client). */
-const STREAM_ROUTES = ['api/conversation/text-stream', 'api/conversation/speak-stream'];
+const STREAM_ROUTES = ['api/conversation/text-stream', 'api/conversation/speak-stream', 'v1/chat/completions', 'v1/audio/speech'];
 
 @Module({})
 export class GatewayModule implements NestModule {
@@ -54,7 +63,16 @@ export class GatewayModule implements NestModule {
           },
         ]),
       ],
-      controllers: [ConversationHttpController, VoicesHttpController, HealthHttpController, OpenApiHttpController],
+      controllers: [
+        ConversationHttpController,
+        VoicesHttpController,
+        HealthHttpController,
+        OpenApiHttpController,
+        ModelsHttpController,
+        ChatCompletionsHttpController,
+        AudioTranscriptionsHttpController,
+        AudioSpeechHttpController,
+      ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: ParleyErrorFilter },
@@ -85,6 +103,12 @@ export class GatewayModule implements NestModule {
         ConversationTurnUseCase,
         TtsVoicesClient,
         EdgeAccess,
+        // The OpenAI-compatible routes, over the same NATS clients.
+        { provide: CHAT_MODEL, useExisting: LlmClient },
+        { provide: SPEECH_STREAM, useExisting: TtsClient },
+        ChatCompletionsUseCase,
+        AudioTranscriptionsUseCase,
+        AudioSpeechUseCase,
       ],
     };
   }

@@ -1,11 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { writeTinyGguf } from '@parley/models/fixtures/gguf';
-import { freePort, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
-import { startEdgeGateway, type TestGateway } from './edge-support.js';
-import { startLlmService } from './support.js';
-import { waitForModel } from './system-support.js';
+import { waitUntil } from '@parley/service-kit/testing';
+import type { TestGateway } from './support.js';
+import { startEndlessLlmSystem, type EndlessLlmSystem } from './system-support.js';
 
 const TURN = { message: 'Hola', language: 'es', difficulty: 'intermediate', scenario: 'restaurant' };
 
@@ -31,27 +26,15 @@ async function openStream(url: string, key: string) {
 
 /** Issue 12, item 3: one client cannot hold more than its share of streams. */
 describe('the per-client cap on concurrent streams', () => {
-  let nats: TestNatsServer;
-  let dir: string;
-  let llm: SpawnedService;
+  let system: EndlessLlmSystem;
   let gateway: TestGateway;
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    dir = await mkdtemp(join(tmpdir(), 'parley-stream-cap-'));
-    // An endless model writes until max_tokens: a stream lasts long enough to be held open.
-    const model = await writeTinyGguf(join(dir, 'endless.gguf'), { endless: true });
-    llm = startLlmService(nats.url, model.path, await freePort());
-    gateway = await startEdgeGateway(nats.url, { apiKeys: ['key-a', 'key-b'], maxStreamsPerClient: 1 }, { llmMaxTokens: 2048 });
-    await waitForModel(gateway.url, 'llm', [llm]);
+    system = await startEndlessLlmSystem({ apiKeys: ['key-a', 'key-b'], maxStreamsPerClient: 1 }, { llmMaxTokens: 2048 });
+    gateway = system.gateway;
   }, 60_000);
 
-  afterAll(async () => {
-    await gateway?.close();
-    await llm?.stop();
-    await nats?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => system?.stop());
 
   it('refuses a second stream of the same client with 429 while the first is open, but not another client', async () => {
     const first = await openStream(gateway.url, 'key-a');

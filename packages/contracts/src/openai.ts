@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LANGUAGE_CODES } from './catalog.js';
+import { languageField } from './http.js';
 import { LLM_LIMITS } from './llm.js';
 import { TTS_LIMITS } from './tts.js';
 
@@ -44,8 +44,8 @@ export const chatCompletionRequestSchema = z.object({
   max_completion_tokens: tokenCount.nullable().optional(),
   temperature: z.number().min(LLM_LIMITS.temperature.min).max(LLM_LIMITS.temperature.max).nullable().optional(),
   top_p: z.number().gt(0).max(1).nullable().optional(),
-  stop: z.union([z.string().min(1), z.array(z.string().min(1)).max(4)]).nullable().optional(),
-  seed: z.number().int().nullable().optional(),
+  stop: z.union([z.string().min(1).max(64), z.array(z.string().min(1).max(64)).max(4)]).nullable().optional(),
+  seed: z.number().int().min(0).max(2 ** 32 - 1).nullable().optional(),
   n: z.literal(1, { error: 'only n=1 is supported' }).nullable().optional(),
   stream: z.boolean().nullable().optional(),
   stream_options: z.object({ include_usage: z.boolean().optional() }).nullable().optional(),
@@ -57,10 +57,7 @@ export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
 export const audioTranscriptionRequestSchema = z.object({
   model: z.string().max(256),
   /** ISO-639-1, one of the catalog's languages; absent: detected. */
-  language: z
-    .string()
-    .refine((code) => (LANGUAGE_CODES as readonly string[]).includes(code), { error: (issue) => `unknown language '${String(issue.input)}'; use one of: ${LANGUAGE_CODES.join(', ')}` })
-    .optional(),
+  language: languageField.optional(),
   prompt: z.string().max(1000).optional(),
   response_format: z.enum(['json', 'text', 'srt', 'verbose_json', 'vtt']).default('json'),
   temperature: z.coerce.number().min(0).max(1).optional(),
@@ -78,7 +75,7 @@ export const audioSpeechRequestSchema = z.object({
   response_format: z.enum(['wav', 'pcm', 'mp3', 'opus', 'aac', 'flac']).default('wav'),
   speed: z.number().min(TTS_LIMITS.speed.min).max(TTS_LIMITS.speed.max).default(1),
   /** Parley extension: the language of `input` (picks the voice when `voice` is an OpenAI name); default `en`. */
-  language: z.string().optional(),
+  language: languageField.default('en'),
   instructions: z.string().optional(),
 });
 export type AudioSpeechRequest = z.infer<typeof audioSpeechRequestSchema>;

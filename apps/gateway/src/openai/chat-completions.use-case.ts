@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ChatCompletionRequest, ChatMessage } from '@parley/contracts';
+import { ParleyError, type ChatCompletionRequest, type ChatMessage } from '@parley/contracts';
 import { filter, map, type Observable } from 'rxjs';
 import { CHAT_MODEL, type ChatModel, type CompletionOptions } from './chat-model.port.js';
 
@@ -23,19 +23,20 @@ export function toChatMessages(messages: ChatCompletionRequest['messages']): Cha
 }
 
 export function completionOptions(request: ChatCompletionRequest): CompletionOptions {
-  const format = request.response_format;
+  const format = request.response_format?.type ?? 'text';
+  if (format !== 'text') {
+    // Refused rather than answered with free text that the caller would fail to parse.
+    throw new ParleyError(
+      'INVALID_REQUEST',
+      `response_format ${format} is not supported by this server yet: the llm-service has no schema-constrained generation; ask for text`,
+    );
+  }
   return {
     maxTokens: request.max_completion_tokens ?? request.max_tokens ?? undefined,
     temperature: request.temperature ?? undefined,
     topP: request.top_p ?? undefined,
     seed: request.seed ?? undefined,
     stop: request.stop == null ? undefined : typeof request.stop === 'string' ? [request.stop] : request.stop,
-    responseFormat:
-      format?.type === 'json_object'
-        ? { type: 'json_object' }
-        : format?.type === 'json_schema'
-          ? { type: 'json_schema', schema: format.json_schema.schema ?? {} }
-          : undefined,
   };
 }
 

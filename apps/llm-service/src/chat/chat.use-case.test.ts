@@ -52,6 +52,13 @@ describe('ChatUseCase', () => {
     expect(engine.lastRequest).toEqual(expect.objectContaining({ maxTokens: 256, temperature: 0.7 }));
   });
 
+  it('passes top_p, seed and stop sequences on to the engine', async () => {
+    const engine = new ScriptedEngine(['x']);
+    const { chat } = await useCase(engine);
+    await lastValueFrom(chat.stream({ ...request, top_p: 0.9, seed: 42, stop: ['\n\n', 'END'] }));
+    expect(engine.lastRequest).toEqual(expect.objectContaining({ topP: 0.9, seed: 42, stop: ['\n\n', 'END'] }));
+  });
+
   it('aborts the generation when the subscriber leaves mid-stream', async () => {
     const engine = new ScriptedEngine(Array.from({ length: 100 }, () => 'a'));
     const { chat } = await useCase(engine);

@@ -22,6 +22,9 @@ export class ChatUseCase {
       messages: request.messages,
       maxTokens: request.max_tokens ?? LLM_LIMITS.maxTokens.default,
       temperature: request.temperature ?? LLM_LIMITS.temperature.default,
+      topP: request.top_p,
+      seed: request.seed,
+      stop: request.stop,
     };
     return engineRequest<ChatStreamMessage>({
       operation: 'chat',

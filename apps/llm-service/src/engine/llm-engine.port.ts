@@ -4,6 +4,10 @@ export interface GenerationRequest {
   messages: ChatMessage[];
   maxTokens: number;
   temperature: number;
+  topP?: number;
+  seed?: number;
+  /** Stop before the first of these (not emitted). */
+  stop?: string[];
 }
 
 export interface GenerationResult {

@@ -96,6 +96,9 @@ export class NodeLlamaCppEngine implements LlmEngine {
       const result = await session.promptWithMeta(prompt, {
         maxTokens: request.maxTokens,
         temperature: request.temperature,
+        topP: request.topP,
+        seed: request.seed,
+        customStopTriggers: request.stop,
         signal,
         stopOnAbortSignal: true,
         onTextChunk: (text) => {
