@@ -17,6 +17,7 @@ import { EdgeAccess } from './edge/edge-access.js';
 import { ApiKeyMiddleware, OriginGuardMiddleware, RateLimitMiddleware, StreamCapMiddleware } from './edge/edge.middleware.js';
 import { HealthHttpController } from './health/health.http.controller.js';
 import { HttpMetricsMiddleware } from './http/http-metrics.middleware.js';
+import { HttpExceptionFilter } from './http/http-exception.filter.js';
 import { ParleyErrorFilter } from './http/parley-error.filter.js';
 import { LlmClient } from './services/llm.client.js';
 import { NATS_CLIENT } from './services/nats-client.js';
@@ -75,6 +76,7 @@ export class GatewayModule implements NestModule {
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: APP_FILTER, useClass: HttpExceptionFilter },
         { provide: APP_FILTER, useClass: ParleyErrorFilter },
         {
           provide: SESSION_STORE,
