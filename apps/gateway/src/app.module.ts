@@ -3,7 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { ClientsModule, Transport } from '@nestjs/microservices';
 import { MulterModule } from '@nestjs/platform-express';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { BinaryAwareNatsDeserializer, MetricsModule, NatsConnectionModule, NATS_CONNECTION, natsUrl } from '@parley/service-kit';
+import { BinaryAwareNatsDeserializer, MetricsModule, NatsConnectionModule, NATS_CONNECTION, NATS_RECONNECT, natsUrl } from '@parley/service-kit';
 import type { GatewayConfig } from './config.js';
 import { ConversationTurnUseCase } from './conversation/conversation-turn.use-case.js';
 import { AFTER_REPLY_STAGES } from './conversation/turn/after-reply-stage.js';
@@ -41,7 +41,7 @@ export class GatewayModule implements NestModule {
             name: NATS_CLIENT,
             transport: Transport.NATS,
             // Replies with audio arrive as binary frames; JSON replies are read as before.
-            options: { servers: natsUrl(), name: 'gateway', deserializer: new BinaryAwareNatsDeserializer() },
+            options: { servers: natsUrl(), ...NATS_RECONNECT, name: 'gateway', deserializer: new BinaryAwareNatsDeserializer() },
           },
         ]),
       ],

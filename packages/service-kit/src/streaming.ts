@@ -13,6 +13,7 @@ import {
   catchError,
 } from 'rxjs';
 import { cancelSubject, ParleyError, type ServiceName } from '@parley/contracts';
+import { asBrokerError, type BrokerStatus } from './broker.js';
 
 /**
  * The one streaming-request primitive, in two halves:
@@ -39,6 +40,11 @@ export interface StreamRequestOptions<T> {
   firstReplyTimeoutMs: number;
   /** How long the service may stay silent between two replies. */
   idleTimeoutMs: number;
+  /**
+   * The broker as the caller's process sees it: while it is down the request fails at once with
+   * BROKER_UNAVAILABLE, and a stream under way when it goes down ends with that error.
+   */
+  broker?: BrokerStatus;
 }
 
 /**
@@ -56,17 +62,26 @@ export function replyParser<T>(schema: { safeParse(value: unknown): { success: t
 const NO_RESPONDERS = /empty response|no responders|503/i;
 
 /** Translates what the transport throws into a ParleyError that names the service. */
-export function toServiceError(error: unknown, service: ServiceName): ParleyError {
+export function toServiceError(error: unknown, service: ServiceName, broker?: BrokerStatus): ParleyError {
   if (error instanceof ParleyError) return error;
   if (ParleyError.isErrorBody(error)) return ParleyError.from(error);
+  const brokerError = asBrokerError(error, broker);
+  if (brokerError) return brokerError;
   const message = error instanceof Error ? error.message : JSON.stringify(error);
   if (error instanceof Error && (error.name === 'EmptyResponseException' || NO_RESPONDERS.test(message))) {
     return new ParleyError('SERVICE_UNAVAILABLE', `The ${service} service is not running (no replica answered).`);
   }
-  if (/connection closed|disconnect|connection lost/i.test(message)) {
-    return new ParleyError('SERVICE_UNAVAILABLE', `The message broker is unreachable: ${message}`);
-  }
   return new ParleyError('ENGINE_FAILED', `The ${service} service failed: ${message}`);
+}
+
+/** `source`, failing with the first error `errors$` emits (a lost broker) while it runs. */
+function failOn<T>(source: Observable<T>, errors$: Observable<unknown> | undefined): Observable<T> {
+  if (!errors$) return source;
+  return new Observable<T>((subscriber) => {
+    const failure = errors$.subscribe((error) => subscriber.error(error));
+    subscriber.add(failure);
+    subscriber.add(source.subscribe(subscriber));
+  });
 }
 
 /** TIMEOUT naming the phase the service went silent in, and the limit of that phase. */
@@ -87,7 +102,8 @@ export function streamRequest<T>(
     // The service needs a cancel only when the caller leaves while the service is still working:
     // not after the end of the stream, nor after the service itself reported an error.
     let serviceFinished = false;
-    return client.send<unknown>(options.subject, payload).pipe(
+    options.broker?.assertUp();
+    return failOn(client.send<unknown>(options.subject, payload), options.broker?.lost$).pipe(
       // One timer that knows its phase: `first` runs until the first reply, then `each` between
       // replies (two chained timeouts would also hold the first reply to the idle limit).
       timeout({
@@ -97,10 +113,12 @@ export function streamRequest<T>(
       }),
       tap({
         complete: () => (serviceFinished = true),
-        error: (error: unknown) => (serviceFinished = !(error instanceof ParleyError && error.code === 'TIMEOUT')),
+        // A service that went silent, or that the broker cut off, may still be working: cancel it.
+        error: (error: unknown) =>
+          (serviceFinished = !(error instanceof ParleyError && (error.code === 'TIMEOUT' || error.code === 'BROKER_UNAVAILABLE'))),
       }),
       map((reply) => options.parse(reply)),
-      catchError((error: unknown) => throwError(() => toServiceError(error, options.service))),
+      catchError((error: unknown) => throwError(() => toServiceError(error, options.service, options.broker))),
       finalize(() => {
         if (serviceFinished) return;
         client

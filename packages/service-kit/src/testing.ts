@@ -30,6 +30,10 @@ export interface TestNatsServer {
   url: string;
   port: number;
   stop(): Promise<void>;
+  /** Kills the server (SIGKILL: an outage, not a shutdown); its JetStream store stays for `start`. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port with the same JetStream store (after `kill`). */
+  start(): Promise<void>;
 }
 
 /**
@@ -39,27 +43,36 @@ export interface TestNatsServer {
 export async function startNatsServer(): Promise<TestNatsServer> {
   const port = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), 'parley-nats-'));
-  const child: ChildProcess = spawn(
-    process.env.NATS_SERVER_BIN ?? 'nats-server',
-    ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir],
-    { stdio: 'ignore' },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.once('error', () => undefined);
-  try {
-    await waitForPort(port);
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw new Error(`nats-server did not start (is it installed? apt-get install nats-server): ${String(error)}`, { cause: error });
-  }
+  let child: ChildProcess;
+  let exited: Promise<void>;
+  const launch = async () => {
+    child = spawn(process.env.NATS_SERVER_BIN ?? 'nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], {
+      stdio: 'ignore',
+    });
+    const running = child;
+    exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
+    running.once('error', () => undefined);
+    try {
+      await waitForPort(port);
+    } catch (error) {
+      running.kill('SIGKILL');
+      throw new Error(`nats-server did not start (is it installed? apt-get install nats-server): ${String(error)}`, { cause: error });
+    }
+  };
+  const halt = async (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+  };
+  await launch();
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
     stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
+      await halt('SIGTERM');
       rmSync(storeDir, { recursive: true, force: true });
     },
+    kill: () => halt('SIGKILL'),
+    start: launch,
   };
 }
 

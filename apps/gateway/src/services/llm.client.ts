@@ -8,7 +8,8 @@ import {
   type ChatMessage,
   type ChatStreamMessage,
 } from '@parley/contracts';
-import { replyParser, streamRequest } from '@parley/service-kit';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { brokerStatus, NATS_CONNECTION, replyParser, streamRequest } from '@parley/service-kit';
 import type { Observable } from 'rxjs';
 import type { Chat } from '../conversation/turn/ports.js';
 import type { GatewayConfig } from '../config.js';
@@ -20,6 +21,7 @@ import { NATS_CLIENT, newRequestId } from './nats-client.js';
 export class LlmClient implements Chat {
   constructor(
     @Inject(NATS_CLIENT) private readonly client: ClientProxy,
+    @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
@@ -35,6 +37,7 @@ export class LlmClient implements Chat {
       parse: replyParser(chatStreamMessageSchema, 'llm'),
       firstReplyTimeoutMs: this.config.llmFirstReplyTimeoutMs,
       idleTimeoutMs: this.config.llmIdleTimeoutMs,
+      broker: brokerStatus(this.nats),
     });
   }
 }

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { KV } from '@nats-io/kv';
 import { ParleyError, storedMessageSchema, type StoredMessage } from '@parley/contracts';
-import { openKeyValue } from '@parley/service-kit';
+import { brokerStatus, onBroker, openKeyValue, type BrokerStatus } from '@parley/service-kit';
 import { z } from 'zod';
 import type { SessionStore } from './session-store.port.js';
 
@@ -22,11 +22,14 @@ export interface KvSessionStoreOptions {
 export class JetStreamKvSessionStore implements SessionStore {
   private readonly logger = new Logger('sessions');
   private bucket?: Promise<KV>;
+  private readonly broker: BrokerStatus;
 
   constructor(
     private readonly nats: NatsConnection,
     private readonly options: KvSessionStoreOptions,
-  ) {}
+  ) {
+    this.broker = brokerStatus(nats);
+  }
 
   private kv(): Promise<KV> {
     this.bucket ??= openKeyValue(this.nats, {
@@ -41,14 +44,14 @@ export class JetStreamKvSessionStore implements SessionStore {
   }
 
   async messages(sessionId: string): Promise<StoredMessage[]> {
-    const entry = await (await this.kv()).get(sessionId);
+    const entry = await onBroker(this.broker, async () => (await this.kv()).get(sessionId));
     return entry && entry.operation === 'PUT' ? this.decode(entry.string()) : [];
   }
 
   async appendTurn(sessionId: string, turn: [StoredMessage, StoredMessage]): Promise<void> {
-    const kv = await this.kv();
+    const kv = await onBroker(this.broker, () => this.kv());
     for (let attempt = 0; attempt < 5; attempt++) {
-      const entry = await kv.get(sessionId);
+      const entry = await onBroker(this.broker, () => kv.get(sessionId));
       const live = entry && entry.operation === 'PUT';
       const messages = [...(live ? this.decode(entry.string()) : []), ...turn].slice(-this.options.maxMessages);
       const value = JSON.stringify({ messages });
@@ -59,6 +62,7 @@ export class JetStreamKvSessionStore implements SessionStore {
         else await kv.create(sessionId, value);
         return;
       } catch (error) {
+        this.broker.assertUp();
         // Another replica wrote in between: read again and retry.
         this.logger.debug(`session ${sessionId} changed while appending (attempt ${attempt + 1}): ${String(error)}`);
         // A little jitter so that racing replicas do not collide again on the next attempt.
@@ -69,7 +73,7 @@ export class JetStreamKvSessionStore implements SessionStore {
   }
 
   async clear(sessionId: string): Promise<void> {
-    await (await this.kv()).purge(sessionId);
+    await onBroker(this.broker, async () => (await this.kv()).purge(sessionId));
   }
 
   private decode(json: string): StoredMessage[] {
