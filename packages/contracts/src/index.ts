@@ -10,3 +10,4 @@ export * from './http.js';
 export * from './turn-events.js';
 export * from './tts.js';
 export * from './stt.js';
+export * from './streams.js';

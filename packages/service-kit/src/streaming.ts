@@ -1,5 +1,7 @@
 import {
   defer,
+  filter,
+  identity,
   finalize,
   map,
   merge,
@@ -12,7 +14,7 @@ import {
   timer,
   catchError,
 } from 'rxjs';
-import { cancelSubject, ParleyError, type ServiceName } from '@parley/contracts';
+import { cancelSubject, isStreamHeartbeat, ParleyError, type ServiceName } from '@parley/contracts';
 import { asBrokerError, type BrokerStatus } from './broker.js';
 
 /**
@@ -45,6 +47,11 @@ export interface StreamRequestOptions<T> {
    * BROKER_UNAVAILABLE, and a stream under way when it goes down ends with that error.
    */
   broker?: BrokerStatus;
+  /**
+   * How long the service may send nothing at all, heartbeats included (see STREAM_HEARTBEAT),
+   * before its replica is taken for dead (TIMEOUT). Unset: only the reply timeouts apply.
+   */
+  livenessTimeoutMs?: number;
 }
 
 /**
@@ -84,6 +91,13 @@ function failOn<T>(source: Observable<T>, errors$: Observable<unknown> | undefin
   });
 }
 
+function deadReplicaError(options: StreamRequestOptions<unknown>): ParleyError {
+  return new ParleyError(
+    'TIMEOUT',
+    `The ${options.service} service stopped answering: no heartbeat for ${options.livenessTimeoutMs} ms (its replica may have died).`,
+  );
+}
+
 /** TIMEOUT naming the phase the service went silent in, and the limit of that phase. */
 function silentServiceError(options: StreamRequestOptions<unknown>, repliesSeen: number): ParleyError {
   const [ms, phase] =
@@ -104,6 +118,10 @@ export function streamRequest<T>(
     let serviceFinished = false;
     options.broker?.assertUp();
     return failOn(client.send<unknown>(options.subject, payload), options.broker?.lost$).pipe(
+      options.livenessTimeoutMs === undefined
+        ? identity
+        : timeout({ each: options.livenessTimeoutMs, with: () => throwError(() => deadReplicaError(options)) }),
+      filter((reply) => !isStreamHeartbeat(reply)),
       // One timer that knows its phase: `first` runs until the first reply, then `each` between
       // replies (two chained timeouts would also hold the first reply to the idle limit).
       timeout({

@@ -38,6 +38,7 @@ export class LlmClient implements Chat {
       firstReplyTimeoutMs: this.config.llmFirstReplyTimeoutMs,
       idleTimeoutMs: this.config.llmIdleTimeoutMs,
       broker: brokerStatus(this.nats),
+      livenessTimeoutMs: this.config.serviceLivenessTimeoutMs,
     });
   }
 }

@@ -51,6 +51,7 @@ export class SttClient implements SpeechToText {
           firstReplyTimeoutMs: this.config.sttTimeoutMs,
           idleTimeoutMs: this.config.sttTimeoutMs,
           broker,
+          livenessTimeoutMs: this.config.serviceLivenessTimeoutMs,
         });
       }),
       // The stt-service deletes what it read; this covers a request that never got that far.

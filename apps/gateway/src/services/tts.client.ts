@@ -53,6 +53,7 @@ export class TtsClient implements Speech {
       firstReplyTimeoutMs: this.config.ttsFirstReplyTimeoutMs,
       idleTimeoutMs: this.config.ttsIdleTimeoutMs,
       broker: brokerStatus(this.nats),
+      livenessTimeoutMs: this.config.serviceLivenessTimeoutMs,
     });
   }
 }
