@@ -8,6 +8,7 @@ import {
   MetricsModule,
   NatsConnectionModule,
   NATS_CONNECTION,
+  NATS_RECONNECT,
   natsUrl,
 } from '@parley/service-kit';
 import type { GatewayConfig } from './config.js';
@@ -81,7 +82,12 @@ export class GatewayModule implements NestModule {
             name: NATS_CLIENT,
             transport: Transport.NATS,
             // Replies with audio arrive as binary frames; JSON replies are read as before.
-            options: { servers: natsUrl(), name: 'gateway', deserializer: new BinaryAwareNatsDeserializer() },
+            options: {
+              servers: natsUrl(),
+              ...NATS_RECONNECT,
+              name: 'gateway',
+              deserializer: new BinaryAwareNatsDeserializer(),
+            },
           },
         ]),
       ],

@@ -25,6 +25,12 @@ export interface GatewayConfig {
   sttTimeoutMs: number;
   ttsFirstReplyTimeoutMs: number;
   ttsIdleTimeoutMs: number;
+  /**
+   * A model service working on a request sends a heartbeat every 400 ms; this long without one
+   * (or any reply) and its replica is taken for dead: the turn ends with TIMEOUT at once instead
+   * of after the first-reply timeout.
+   */
+  serviceLivenessTimeoutMs: number;
   /** How long /api/health/models waits for each service. */
   healthTimeoutMs: number;
   /** Where the web client's files are served from (empty: none).  */
@@ -32,7 +38,8 @@ export interface GatewayConfig {
 }
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const read = (name: string, fallback: number, range?: { min?: number; max?: number }) => envInt(name, fallback, range, env);
+  const read = (name: string, fallback: number, range?: { min?: number; max?: number }) =>
+    envInt(name, fallback, range, env);
   return {
     port: read('PORT', 8000, { min: 0, max: 65535 }),
     historyTurns: read('HISTORY_TURNS', 10, { min: 0, max: 50 }),
@@ -49,6 +56,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     sttTimeoutMs: read('STT_TIMEOUT_MS', 60_000),
     ttsFirstReplyTimeoutMs: read('TTS_FIRST_REPLY_TIMEOUT_MS', 20_000),
     ttsIdleTimeoutMs: read('TTS_IDLE_TIMEOUT_MS', 10_000),
+    serviceLivenessTimeoutMs: read('SERVICE_LIVENESS_TIMEOUT_MS', 1_500, { min: 500 }),
     healthTimeoutMs: read('HEALTH_TIMEOUT_MS', 1_500),
     // The web client shipped with the gateway (apps/gateway/public), unless PUBLIC_DIR says otherwise.
     publicDir: env.PUBLIC_DIR ?? fileURLToPath(new URL('../public', import.meta.url)),

@@ -1,5 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { ParleyError, type ChatMessage, type ChatStreamMessage, type StoredMessage, type Transcription, type TurnEvent } from '@parley/contracts';
+import {
+  ParleyError,
+  type ChatMessage,
+  type ChatStreamMessage,
+  type StoredMessage,
+  type Transcription,
+  type TurnEvent,
+} from '@parley/contracts';
 import { concat, lastValueFrom, NEVER, Observable, of, Subject, take, throwError, timer, toArray, map } from 'rxjs';
 import { loadGatewayConfig } from '../config.js';
 import type { SessionStore } from '../sessions/session-store.port.js';
@@ -36,7 +43,14 @@ class FakeChat implements Chat {
 const chunks = (...texts: string[]): Observable<ChatStreamMessage> =>
   concat(
     of(...texts.map((text): ChatStreamMessage => ({ type: 'chunk', text }))),
-    of<ChatStreamMessage>({ type: 'done', stop_reason: 'eog', prompt_tokens: 12, completion_tokens: texts.length, model: 'fake', replica: 'r' }),
+    of<ChatStreamMessage>({
+      type: 'done',
+      stop_reason: 'eog',
+      prompt_tokens: 12,
+      completion_tokens: texts.length,
+      model: 'fake',
+      replica: 'r',
+    }),
   );
 
 /** The speech port: a tiny WAV per sentence, or a failure from the n-th sentence on. */
@@ -46,7 +60,10 @@ class FakeSpeech implements Speech {
   failFrom = Infinity;
   synthesize(text: string, _options: SpeechOptions): Observable<SpokenAudio> {
     const n = this.spoken.push(text);
-    if (n > this.failFrom) return throwError(() => new ParleyError('TIMEOUT', 'The tts service sent nothing for 10 ms (waiting for the first reply).'));
+    if (n > this.failFrom)
+      return throwError(
+        () => new ParleyError('TIMEOUT', 'The tts service sent nothing for 10 ms (waiting for the first reply).'),
+      );
     return new Observable<SpokenAudio>((subscriber) => {
       let done = false;
       const t = setTimeout(() => {
@@ -102,7 +119,13 @@ function setUp(options: { chat?: FakeChat; stt?: FakeSpeechToText; stages?: Afte
   return { turns, chat, speech, stt, sessions };
 }
 
-const TEXT_REQUEST = { message: 'Hi', language: 'es', difficulty: 'beginner', scenario: 'greeting', session_id: 's1' } as const;
+const TEXT_REQUEST = {
+  message: 'Hi',
+  language: 'es',
+  difficulty: 'beginner',
+  scenario: 'greeting',
+  session_id: 's1',
+} as const;
 const SPEAK_REQUEST = { language: 'en', difficulty: 'beginner', scenario: 'greeting', session_id: 's1' } as const;
 const all = (events: Observable<TurnEvent>) => lastValueFrom(events.pipe(toArray()));
 const names = (events: TurnEvent[]) => events.map((e) => e.event);
@@ -115,8 +138,17 @@ describe('ConversationTurnUseCase (on fake ports)', () => {
     const events = await all(turns.textTurn(TEXT_REQUEST, { speak: false }));
     expect(names(events)).toEqual(['response_start', 'response_chunk', 'response_chunk', 'complete']);
     const complete = events.at(-1)!;
-    expect(complete.data).toMatchObject({ full_response: 'Hola. ¿Qué tal?', language: 'es', session_id: 's1', usage: { prompt_tokens: 12, completion_tokens: 2 } });
-    expect(Object.keys((complete.data as { timings: object }).timings).sort()).toEqual(['llm_first_chunk_ms', 'llm_ms', 'total_ms']);
+    expect(complete.data).toMatchObject({
+      full_response: 'Hola. ¿Qué tal?',
+      language: 'es',
+      session_id: 's1',
+      usage: { prompt_tokens: 12, completion_tokens: 2 },
+    });
+    expect(Object.keys((complete.data as { timings: object }).timings).sort()).toEqual([
+      'llm_first_chunk_ms',
+      'llm_ms',
+      'total_ms',
+    ]);
     expect(complete.data).not.toHaveProperty('audio_available');
     expect(speech.spoken).toEqual([]);
     expect(await sessions.messages('s1')).toEqual([
@@ -127,7 +159,10 @@ describe('ConversationTurnUseCase (on fake ports)', () => {
 
   it('sends the system prompt, the stored history and the message to the chat', async () => {
     const { turns, chat, sessions } = setUp();
-    await sessions.appendTurn('s1', [{ role: 'user', content: 'before' }, { role: 'assistant', content: 'answer' }]);
+    await sessions.appendTurn('s1', [
+      { role: 'user', content: 'before' },
+      { role: 'assistant', content: 'answer' },
+    ]);
     await all(turns.textTurn(TEXT_REQUEST, { speak: false }));
     expect(chat.asked[0]!.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
     expect(chat.asked[0]!.slice(1).map((m) => m.content)).toEqual(['before', 'answer', 'Hi']);
@@ -142,7 +177,10 @@ describe('ConversationTurnUseCase (on fake ports)', () => {
       expect.objectContaining({ seq: 1, sentence: '¿Qué tal?' }),
     ]);
     expect(speech.spoken).toEqual(['Hola.', '¿Qué tal?']);
-    expect(events.at(-1)).toMatchObject({ event: 'complete', data: { audio_available: true, timings: { first_audio_ms: expect.any(Number) } } });
+    expect(events.at(-1)).toMatchObject({
+      event: 'complete',
+      data: { audio_available: true, timings: { first_audio_ms: expect.any(Number) } },
+    });
   });
 
   it('completes the text when the tts-service fails mid-turn, skipping the remaining sentences and saying why', async () => {
@@ -153,12 +191,18 @@ describe('ConversationTurnUseCase (on fake ports)', () => {
     expect(speech.spoken).toEqual(['One.', 'Two.']);
     expect(events.at(-1)).toMatchObject({
       event: 'complete',
-      data: { full_response: 'One. Two. Three.', audio_available: false, audio_error: expect.stringMatching(/tts service sent nothing/) },
+      data: {
+        full_response: 'One. Two. Three.',
+        audio_available: false,
+        audio_error: expect.stringMatching(/tts service sent nothing/),
+      },
     });
   });
 
   it('cancels generation and synthesis when the subscriber leaves, and stores nothing', async () => {
-    const chat = new FakeChat(() => concat(of<ChatStreamMessage[]>({ type: 'chunk', text: 'Hola. ' }, { type: 'chunk', text: 'Adiós' }), NEVER));
+    const chat = new FakeChat(() =>
+      concat(of<ChatStreamMessage[]>({ type: 'chunk', text: 'Hola. ' }, { type: 'chunk', text: 'Adiós' }), NEVER),
+    );
     const { turns, speech, sessions } = setUp({ chat });
     const firstAudio = await lastValueFrom(turns.textTurn(TEXT_REQUEST, { speak: true }).pipe(take(3), toArray()));
     expect(names(firstAudio)).toEqual(['response_start', 'response_chunk', 'response_chunk']);
@@ -169,7 +213,14 @@ describe('ConversationTurnUseCase (on fake ports)', () => {
 
   it('ends with one TIMEOUT error event when the chat goes silent, and stores nothing', async () => {
     const chat = new FakeChat(() =>
-      concat(of<ChatStreamMessage>({ type: 'chunk', text: 'Ho' }), timer(5).pipe(map(() => { throw new ParleyError('TIMEOUT', 'The llm service sent nothing for 5 ms (mid-stream, after 1 reply).'); }))),
+      concat(
+        of<ChatStreamMessage>({ type: 'chunk', text: 'Ho' }),
+        timer(5).pipe(
+          map(() => {
+            throw new ParleyError('TIMEOUT', 'The llm service sent nothing for 5 ms (mid-stream, after 1 reply).');
+          }),
+        ),
+      ),
     );
     const { turns, sessions } = setUp({ chat });
     const events = await all(turns.textTurn(TEXT_REQUEST, { speak: false }));
@@ -180,7 +231,10 @@ describe('ConversationTurnUseCase (on fake ports)', () => {
 
   it('turns an answer the llm-service stopped at its deadline into a TIMEOUT error', async () => {
     const chat = new FakeChat(() =>
-      of<ChatStreamMessage[]>({ type: 'chunk', text: 'Ho' }, { type: 'done', stop_reason: 'cancelled', prompt_tokens: 1, completion_tokens: 1, model: 'f', replica: 'r' }),
+      of<ChatStreamMessage[]>(
+        { type: 'chunk', text: 'Ho' },
+        { type: 'done', stop_reason: 'cancelled', prompt_tokens: 1, completion_tokens: 1, model: 'f', replica: 'r' },
+      ),
     );
     const events = await all(setUp({ chat }).turns.textTurn(TEXT_REQUEST, { speak: false }));
     expect(events.at(-1)).toMatchObject({ event: 'error', data: { code: 'TIMEOUT' } });
@@ -203,7 +257,9 @@ describe('ConversationTurnUseCase (on fake ports)', () => {
   });
 
   it("passes the stt-service's NO_SPEECH on as the turn's one error event, without asking the chat", async () => {
-    const stt = new FakeSpeechToText(() => throwError(() => new ParleyError('NO_SPEECH', 'no speech detected: the audio is silent')));
+    const stt = new FakeSpeechToText(() =>
+      throwError(() => new ParleyError('NO_SPEECH', 'no speech detected: the audio is silent')),
+    );
     const { turns, chat } = setUp({ stt });
     const events = await all(turns.speakTurn(SPEAK_REQUEST, new Uint8Array(4), { speak: true }));
     expect(events).toEqual([
@@ -218,7 +274,9 @@ describe('ConversationTurnUseCase (on fake ports)', () => {
     const stt = new FakeSpeechToText(() => new Observable<Transcription>(() => () => (transcriptionCancelled = true)));
     const { turns } = setUp({ stt });
     const received: TurnEvent[] = [];
-    const subscription = turns.speakTurn(SPEAK_REQUEST, new Uint8Array(4), { speak: true }).subscribe((e) => received.push(e));
+    const subscription = turns
+      .speakTurn(SPEAK_REQUEST, new Uint8Array(4), { speak: true })
+      .subscribe((e) => received.push(e));
     expect(names(received)).toEqual(['start']);
     expect(transcriptionCancelled).toBe(false);
     subscription.unsubscribe();
@@ -227,7 +285,8 @@ describe('ConversationTurnUseCase (on fake ports)', () => {
 
   it('runs after-reply stages between the last text and complete', async () => {
     const stage: AfterReplyStage = {
-      events: (_turn, userText, reply) => of<TurnEvent>({ event: 'response_chunk', data: { chunk: `[after "${userText}" → "${reply.text}"]` } }),
+      events: (_turn, userText, reply) =>
+        of<TurnEvent>({ event: 'response_chunk', data: { chunk: `[after "${userText}" → "${reply.text}"]` } }),
     };
     const events = await all(setUp({ stages: [stage] }).turns.textTurn(TEXT_REQUEST, { speak: false }));
     expect(names(events)).toEqual(['response_start', 'response_chunk', 'response_chunk', 'response_chunk', 'complete']);
@@ -235,7 +294,9 @@ describe('ConversationTurnUseCase (on fake ports)', () => {
   });
 
   it('emits exactly one terminal event even when a stage fails', async () => {
-    const failing: AfterReplyStage = { events: () => throwError(() => new ParleyError('ENGINE_FAILED', 'stage broke')) };
+    const failing: AfterReplyStage = {
+      events: () => throwError(() => new ParleyError('ENGINE_FAILED', 'stage broke')),
+    };
     const events = await all(setUp({ stages: [failing] }).turns.textTurn(TEXT_REQUEST, { speak: false }));
     expect(events.filter((e) => e.event === 'complete' || e.event === 'error')).toEqual([
       { event: 'error', data: { code: 'ENGINE_FAILED', error: 'stage broke' } },
@@ -246,13 +307,18 @@ describe('ConversationTurnUseCase (on fake ports)', () => {
 describe('endingOnce (every transport)', () => {
   it('drops what follows the first terminal event, and adds an error to a stream that ends without one', async () => {
     const { endingOnce } = await import('./turn/turn-events.js');
-    const complete: TurnEvent = { event: 'complete', data: { full_response: '', language: 'en', session_id: 's', timings: {} } };
+    const complete: TurnEvent = {
+      event: 'complete',
+      data: { full_response: '', language: 'en', session_id: 's', timings: {} },
+    };
     const chunk: TurnEvent = { event: 'response_chunk', data: { chunk: 'x' } };
     expect(await all(endingOnce(of(chunk, complete, chunk)))).toEqual([chunk, complete]);
     expect(names(await all(endingOnce(of(chunk))))).toEqual(['response_chunk', 'error']);
     const failed = new Subject<TurnEvent>();
     const result = all(endingOnce(failed));
     failed.error(new Error('boom'));
-    expect(await result).toEqual([{ event: 'error', data: { code: 'INTERNAL', error: expect.stringMatching(/boom/) } }]);
+    expect(await result).toEqual([
+      { event: 'error', data: { code: 'INTERNAL', error: expect.stringMatching(/boom/) } },
+    ]);
   });
 });

@@ -34,7 +34,8 @@ const FEEDBACK_BY_DIFFICULTY: Record<Difficulty, { maxCorrections: number; maxWo
   intermediate: {
     maxCorrections: 2,
     maxWords: 4,
-    guidance: 'The learner is at an intermediate level: correct up to two mistakes of grammar or word choice, most important first.',
+    guidance:
+      'The learner is at an intermediate level: correct up to two mistakes of grammar or word choice, most important first.',
   },
   advanced: {
     maxCorrections: 3,

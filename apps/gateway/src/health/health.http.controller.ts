@@ -1,6 +1,13 @@
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { LANGUAGES, SCENARIOS, type GatewayHealthResponse, type LanguagesResponse, type ModelsHealthResponse, type ScenariosResponse } from '@parley/contracts';
+import {
+  LANGUAGES,
+  SCENARIOS,
+  type GatewayHealthResponse,
+  type LanguagesResponse,
+  type ModelsHealthResponse,
+  type ScenariosResponse,
+} from '@parley/contracts';
 import { ServiceHealthClient } from '../services/service-health.client.js';
 
 @Controller('api/health')

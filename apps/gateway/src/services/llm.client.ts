@@ -9,7 +9,8 @@ import {
   type ChatRequest,
   type ChatStreamMessage,
 } from '@parley/contracts';
-import { replyParser, streamRequest } from '@parley/service-kit';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { brokerStatus, NATS_CONNECTION, replyParser, streamRequest } from '@parley/service-kit';
 import type { Observable } from 'rxjs';
 import type { Chat } from '../conversation/turn/ports.js';
 import type { ChatModel, CompletionOptions } from '../openai/chat-model.port.js';
@@ -22,6 +23,7 @@ import { NATS_CLIENT, newRequestId } from './nats-client.js';
 export class LlmClient implements Chat, ChatModel {
   constructor(
     @Inject(NATS_CLIENT) private readonly client: ClientProxy,
+    @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
@@ -49,6 +51,8 @@ export class LlmClient implements Chat, ChatModel {
       parse: replyParser(chatStreamMessageSchema, 'llm'),
       firstReplyTimeoutMs: this.config.llmFirstReplyTimeoutMs,
       idleTimeoutMs: this.config.llmIdleTimeoutMs,
+      broker: brokerStatus(this.nats),
+      livenessTimeoutMs: this.config.serviceLivenessTimeoutMs,
     });
   }
 }

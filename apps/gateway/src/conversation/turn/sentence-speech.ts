@@ -30,7 +30,10 @@ export class SentenceSpeech {
         return this.speech.synthesize(sentence, options).pipe(
           map(({ wav, sampleRate }): TurnEvent => {
             outcome.firstAudioAtMs ??= performance.now();
-            return { event: 'audio', data: { seq: seq++, sentence, format: 'wav', sample_rate: sampleRate, audio: wav.toString('base64') } };
+            return {
+              event: 'audio',
+              data: { seq: seq++, sentence, format: 'wav', sample_rate: sampleRate, audio: wav.toString('base64') },
+            };
           }),
           catchError((error: unknown) => {
             outcome.error = ParleyError.from(error);

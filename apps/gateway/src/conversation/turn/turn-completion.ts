@@ -24,14 +24,18 @@ export class TurnCompletion {
           ...turn.timings,
           llm_first_chunk_ms: since(reply.startedAtMs, reply.firstChunkAtMs),
           llm_ms: since(reply.startedAtMs),
-          ...(turn.speech && speech.firstAudioAtMs ? { first_audio_ms: since(turn.startedAtMs, speech.firstAudioAtMs) } : {}),
+          ...(turn.speech && speech.firstAudioAtMs
+            ? { first_audio_ms: since(turn.startedAtMs, speech.firstAudioAtMs) }
+            : {}),
           total_ms: since(turn.startedAtMs),
         },
         usage: {
           prompt_tokens: reply.done?.prompt_tokens ?? 0,
           completion_tokens: reply.done?.completion_tokens ?? 0,
         },
-        ...(turn.speech ? { audio_available: !speech.error, ...(speech.error ? { audio_error: speech.error.message } : {}) } : {}),
+        ...(turn.speech
+          ? { audio_available: !speech.error, ...(speech.error ? { audio_error: speech.error.message } : {}) }
+          : {}),
       },
     };
   }

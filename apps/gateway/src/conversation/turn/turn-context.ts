@@ -27,7 +27,11 @@ export function newSessionId(): string {
  * nothing is synthesized for it).
  */
 export function turnContext(request: TextTurnRequest | SpeakRequest, options: { speak: boolean }): TurnContext {
-  const settings = { language: request.language, difficulty: request.difficulty, scenario: request.scenario } as TutorSettings;
+  const settings = {
+    language: request.language,
+    difficulty: request.difficulty,
+    scenario: request.scenario,
+  } as TutorSettings;
   return {
     sessionId: request.session_id ?? newSessionId(),
     settings,
