@@ -12,6 +12,7 @@ import { CHAT, SPEECH, SPEECH_TO_TEXT } from './conversation/turn/ports.js';
 import { ReplyGeneration } from './conversation/turn/reply-generation.js';
 import { SentenceSpeech } from './conversation/turn/sentence-speech.js';
 import { TurnCompletion } from './conversation/turn/turn-completion.js';
+import { TurnFeedback } from './conversation/turn/turn-feedback.js';
 import { ConversationHttpController } from './conversation/conversation.http.controller.js';
 import { HealthHttpController } from './health/health.http.controller.js';
 import { JetStreamKvLearnerStore } from './learners/jetstream-kv.learner-store.js';
@@ -82,6 +83,7 @@ export class GatewayModule implements NestModule {
         ReplyGeneration,
         SentenceSpeech,
         TurnCompletion,
+        TurnFeedback,
         { provide: AFTER_REPLY_STAGES, useValue: [] },
         ConversationTurnUseCase,
       ],

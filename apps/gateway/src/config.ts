@@ -15,6 +15,10 @@ export interface GatewayConfig {
   llmMaxTokens: number;
   llmFirstReplyTimeoutMs: number;
   llmIdleTimeoutMs: number;
+  /** Token budget of a turn's feedback (JSON bounded by the feedback schema). */
+  feedbackMaxTokens: number;
+  /** A turn's feedback that takes longer is dropped (`complete.feedback_error`). */
+  feedbackTimeoutMs: number;
   /** Conversation requests (POST) per client address per minute; 0 turns the limit off. */
   rateLimitPerMinute: number;
   /** Largest upload accepted (bytes). */
@@ -40,6 +44,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     llmMaxTokens: read('LLM_MAX_TOKENS', 200, { max: 2048 }),
     llmFirstReplyTimeoutMs: read('LLM_FIRST_REPLY_TIMEOUT_MS', 30_000),
     llmIdleTimeoutMs: read('LLM_IDLE_TIMEOUT_MS', 15_000),
+    feedbackMaxTokens: read('FEEDBACK_MAX_TOKENS', 1024, { min: 64, max: 2048 }),
+    feedbackTimeoutMs: read('FEEDBACK_TIMEOUT_MS', 30_000),
     rateLimitPerMinute: read('RATE_LIMIT_PER_MINUTE', 120, { min: 0 }),
     uploadMaxBytes: read('UPLOAD_MAX_BYTES', 25 * 1024 * 1024),
     sttTimeoutMs: read('STT_TIMEOUT_MS', 60_000),

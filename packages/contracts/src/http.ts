@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DIFFICULTIES, LANGUAGE_CODES, SCENARIO_IDS } from './catalog.js';
+import type { Feedback } from './feedback.js';
 import { speakableTextSchema } from './tts.js';
 import type { TranscriptSegment } from './stt.js';
 
@@ -10,6 +11,11 @@ export const HTTP_LIMITS = {
 } as const;
 
 export const sessionIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, _ or -');
+
+/** Learner ids are KV keys and appear in URLs: the same alphabet as session ids. */
+export const learnerIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, _ or -');
 
@@ -37,6 +43,21 @@ export const speechRateField = z.coerce
   .min(0.25, 'must be at least 0.25')
   .max(4, 'must be at most 4');
 
+/** A yes/no field: JSON true/false, or (form fields arrive as strings) `true`/`false`/`1`/`0`. */
+const flagField = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1')], {
+  error: 'must be true or false',
+});
+
+/** Turn options added by Parley to every turn route (../shared/API.md); old clients send none. */
+const turnOptions = {
+  /** One `feedback` event per turn (blocking routes: a `feedback` field). */
+  feedback: flagField.default(false),
+  /** Language of explanations and translations, and of a beginner's answers. */
+  native_language: languageField.default('en'),
+  /** The turn counts toward that learner's progress. */
+  learner_id: learnerIdSchema.optional(),
+};
+
 /** Body of POST /api/conversation/synthesize (form or JSON). */
 export const synthesizeHttpRequestSchema = z.object({
   text: speakableTextSchema,
@@ -62,6 +83,7 @@ export const textTurnRequestSchema = z.object({
   tts: z.boolean().optional(),
   speech_rate: speechRateField.optional(),
   voice: z.string().max(100).optional(),
+  ...turnOptions,
 });
 export type TextTurnRequest = z.infer<typeof textTurnRequestSchema>;
 
@@ -81,6 +103,7 @@ export const speakRequestSchema = z.object({
   session_id: sessionIdSchema.optional(),
   speech_rate: speechRateField.optional(),
   voice: z.string().max(100).optional(),
+  ...turnOptions,
 });
 export type SpeakRequest = z.infer<typeof speakRequestSchema>;
 
@@ -89,15 +112,21 @@ export const transcribeHttpRequestSchema = z.object({
   language: z.union([z.literal('auto'), languageField]).default('auto'),
 });
 
+/** What a blocking turn route adds when the turn asked for feedback: the feedback, or why there is none. */
+export interface TurnFeedbackFields {
+  feedback?: Feedback;
+  feedback_error?: string;
+}
+
 /** POST /api/conversation/text */
-export interface TextTurnResponse {
+export interface TextTurnResponse extends TurnFeedbackFields {
   response: string;
   language: string;
   session_id: string;
 }
 
 /** POST /api/conversation/speak */
-export interface SpeakTurnResponse {
+export interface SpeakTurnResponse extends TurnFeedbackFields {
   response: string;
   language: string;
   detected_language: string | null;

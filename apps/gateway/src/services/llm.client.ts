@@ -10,7 +10,7 @@ import {
 } from '@parley/contracts';
 import { replyParser, streamRequest } from '@parley/service-kit';
 import type { Observable } from 'rxjs';
-import type { Chat } from '../conversation/turn/ports.js';
+import type { Chat, ChatOptions } from '../conversation/turn/ports.js';
 import type { GatewayConfig } from '../config.js';
 import { GATEWAY_CONFIG } from '../tokens.js';
 import { NATS_CLIENT, newRequestId } from './nats-client.js';
@@ -23,10 +23,15 @@ export class LlmClient implements Chat {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  chat(messages: ChatMessage[]): Observable<ChatStreamMessage> {
+  chat(messages: ChatMessage[], options: ChatOptions = {}): Observable<ChatStreamMessage> {
     const request = parsePayload(
       chatRequestSchema,
-      { request_id: newRequestId(), messages, max_tokens: this.config.llmMaxTokens },
+      {
+        request_id: newRequestId(),
+        messages,
+        max_tokens: options.maxTokens ?? this.config.llmMaxTokens,
+        ...(options.responseFormat ? { response_format: options.responseFormat } : {}),
+      },
       'chat request',
     );
     return streamRequest(this.client, request, {

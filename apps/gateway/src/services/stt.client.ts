@@ -33,8 +33,11 @@ export class SttClient implements SpeechToText {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  /** Transcribes an upload; `language` is a catalog code as a hint, or `auto`. Unsubscribing cancels. */
-  transcribe(audio: Uint8Array, language: string): Observable<Transcription> {
+  /**
+   * Transcribes an upload; `language` is a catalog code as a hint, or `auto` (then in the likeliest
+   * of `candidates`, when given). Unsubscribing cancels.
+   */
+  transcribe(audio: Uint8Array, language: string, candidates?: string[]): Observable<Transcription> {
     const objectName = newRequestId();
     return defer(async () => {
       await (await this.bucket()).putBlob({ name: objectName }, audio);
@@ -42,7 +45,7 @@ export class SttClient implements SpeechToText {
       mergeMap(() => {
         const request = parsePayload(
           transcribeRequestSchema,
-          { request_id: newRequestId(), audio_object: objectName, language },
+          { request_id: newRequestId(), audio_object: objectName, language, candidate_languages: candidates },
           'transcription request',
         );
         return streamRequest(this.client, request, {
