@@ -69,12 +69,12 @@ describe('buildFeedbackPrompt', () => {
     const prompt = (difficulty: 'beginner' | 'intermediate' | 'advanced') =>
       buildFeedbackPrompt({ language: 'fr', nativeLanguage: 'de', difficulty, scenario: 'hotel' }, 'je suis allé', 'Très bien.');
     const bounds = (difficulty: 'beginner' | 'intermediate' | 'advanced') => {
-      const { properties } = prompt(difficulty).schema as { properties: Record<string, { maxItems?: number }> };
-      return [properties.corrections!.maxItems, properties.vocabulary!.maxItems];
+      const { properties } = prompt(difficulty).schema as { properties: Record<string, { minItems?: number; maxItems?: number }> };
+      return [properties.corrections!.maxItems, properties.vocabulary!.minItems, properties.vocabulary!.maxItems];
     };
-    expect(bounds('beginner')).toEqual([1, 3]);
-    expect(bounds('intermediate')).toEqual([2, 4]);
-    expect(bounds('advanced')).toEqual([FEEDBACK_LIMITS.maxCorrections, FEEDBACK_LIMITS.maxVocabulary]);
+    expect(bounds('beginner')).toEqual([1, 1, 3]);
+    expect(bounds('intermediate')).toEqual([2, 1, 4]);
+    expect(bounds('advanced')).toEqual([FEEDBACK_LIMITS.maxCorrections, 1, FEEDBACK_LIMITS.maxVocabulary]);
     expect(prompt('beginner').messages[0]!.content).toMatch(/correct at most one mistake.*very simple words/);
     expect(prompt('advanced').messages[0]!.content).toMatch(/unnatural for a native speaker/);
   });

@@ -82,7 +82,7 @@ const FEEDBACK_BY_DIFFICULTY: Record<Difficulty, { maxCorrections: number; maxWo
 
 export interface FeedbackPrompt {
   messages: ChatMessage[];
-  /** The feedback schema with this difficulty's tighter bounds (still a valid `feedback` event). */
+  /** The feedback schema with this difficulty's tighter bounds, and at least one word (still a valid `feedback` event). */
   schema: JsonObjectSchema;
 }
 
@@ -120,7 +120,8 @@ function feedbackSchemaFor(difficulty: Difficulty): JsonObjectSchema {
     properties: {
       ...FEEDBACK_JSON_SCHEMA.properties,
       corrections: { ...(corrections as Extract<typeof corrections, { type: 'array' }>), maxItems: maxCorrections },
-      vocabulary: { ...(vocabulary as Extract<typeof vocabulary, { type: 'array' }>), maxItems: maxWords },
+      // Every answer has at least one word worth learning (a beginner's has its target phrases).
+      vocabulary: { ...(vocabulary as Extract<typeof vocabulary, { type: 'array' }>), minItems: 1, maxItems: maxWords },
     },
   };
 }
