@@ -23,6 +23,7 @@ import { ReplyGeneration } from './turn/reply-generation.js';
 import { SentenceSpeech } from './turn/sentence-speech.js';
 import { TurnCompletion } from './turn/turn-completion.js';
 import { TurnFeedback } from './turn/turn-feedback.js';
+import { pcm16Wav } from '../speech/wav.js';
 
 /** What happened, in order, across the fakes (to check what waited for what). */
 let log: string[] = [];
@@ -78,17 +79,20 @@ const structured = (value: object, stopReason: 'eog' | 'max_tokens' = 'eog'): Ob
 /** The speech port: a tiny WAV per sentence, or a failure from the n-th sentence on. */
 class FakeSpeech implements Speech {
   spoken: string[] = [];
+  /** Which language's voice spoke each text. */
+  voices: [string, string][] = [];
   cancelled = 0;
   failFrom = Infinity;
-  synthesize(text: string, _options: SpeechOptions): Observable<SpokenAudio> {
+  synthesize(text: string, options: SpeechOptions): Observable<SpokenAudio> {
     const n = this.spoken.push(text);
+    this.voices.push([options.language, text]);
     if (n > this.failFrom) return throwError(() => new ParleyError('TIMEOUT', 'The tts service sent nothing for 10 ms (waiting for the first reply).'));
     return new Observable<SpokenAudio>((subscriber) => {
       let done = false;
       const t = setTimeout(() => {
         done = true;
         log.push(`audio:${text}`);
-        subscriber.next({ wav: Buffer.from(`wav:${text}`), sampleRate: 16000 });
+        subscriber.next({ wav: pcm16Wav([Buffer.from(`[${options.language}:${text}]`)], 16000), sampleRate: 16000 });
         subscriber.complete();
       }, 1);
       return () => {
@@ -390,5 +394,63 @@ describe('ConversationTurnUseCase: feedback, learners, the learner\'s own langua
       ['es', undefined],
     ]);
     expect(chat.asked[0]![0]!.content).toContain('If the learner speaks German, answer their question and help them say it in Spanish.');
+  });
+});
+
+describe('ConversationTurnUseCase: bilingual speech (on fake ports)', () => {
+  beforeAll(() => Logger.overrideLogger(['error']));
+  const MARKED = 'Say <t>Hola</t> (hello). <t>¿Qué tal?</t> Good.';
+  const CLEAN = 'Say Hola (hello). ¿Qué tal? Good.';
+  const BEGINNER = { ...TEXT_REQUEST, language: 'es', native_language: 'en' };
+  const audioOf = (events: TurnEvent[]) =>
+    events.flatMap((e) => (e.event === 'audio' ? [{ sentence: e.data.sentence, pcm: Buffer.from(e.data.audio, 'base64').subarray(44).toString() }] : []));
+
+  it('speaks each marked run with a voice of its language, joined into one audio event per sentence', async () => {
+    const { turns, speech } = setUp({ chat: new FakeChat(() => chunks('Say <t>Ho', 'la</t> (hello). <', 't>¿Qué tal?</', 't> Good.')) });
+    const events = await all(turns.textTurn(BEGINNER, { speak: true }));
+    expect(speech.voices).toEqual([
+      ['en', 'Say'],
+      ['es', 'Hola'],
+      ['en', '(hello).'],
+      ['es', '¿Qué tal?'],
+      ['en', 'Good.'],
+    ]);
+    expect(audioOf(events)).toEqual([
+      { sentence: 'Say Hola (hello).', pcm: '[en:Say][es:Hola][en:(hello).]' },
+      { sentence: '¿Qué tal?', pcm: '[es:¿Qué tal?]' },
+      { sentence: 'Good.', pcm: '[en:Good.]' },
+    ]);
+  });
+
+  it('lets no marker reach a client or the history, wherever the chunks cut the markers', async () => {
+    for (let a = 1; a < MARKED.length; a++) {
+      for (const b of [a + 1, a + 2, a + 5]) {
+        const pieces = [MARKED.slice(0, a), MARKED.slice(a, b), MARKED.slice(b)].filter(Boolean);
+        const { turns, sessions } = setUp({ chat: new FakeChat(() => chunks(...pieces)) });
+        const events = await all(turns.textTurn(BEGINNER, { speak: true }));
+        const texts = events.flatMap((e) => (e.event === 'response_chunk' ? [e.data.chunk] : e.event === 'audio' ? [e.data.sentence] : []));
+        for (const text of texts) expect(text).not.toMatch(/<\/?t>/);
+        expect(events.filter((e) => e.event === 'response_chunk').map((e) => (e.data as { chunk: string }).chunk).join('')).toBe(CLEAN);
+        expect(events.at(-1)!.data).toMatchObject({ full_response: CLEAN });
+        expect((await sessions.messages('s1')).at(-1)!.content).toBe(CLEAN);
+      }
+    }
+  });
+
+  it('speaks with the target voice only for advanced learners, and when the native language is the target', async () => {
+    for (const request of [{ ...BEGINNER, difficulty: 'advanced' }, { ...BEGINNER, native_language: 'es' }]) {
+      const { turns, speech } = setUp({ chat: new FakeChat(() => chunks(MARKED)) });
+      await all(turns.textTurn(request, { speak: true }));
+      expect(new Set(speech.voices.map(([language]) => language))).toEqual(new Set(['es']));
+    }
+  });
+
+  it('falls back to the native voice for a beginner whose answer has no markers', async () => {
+    const { turns, speech } = setUp({ chat: new FakeChat(() => chunks('Say hola. Good.')) });
+    await all(turns.textTurn(BEGINNER, { speak: true }));
+    expect(speech.voices).toEqual([
+      ['en', 'Say hola.'],
+      ['en', 'Good.'],
+    ]);
   });
 });

@@ -6,6 +6,7 @@ import { ConversationHistory } from './turn/conversation-history.js';
 import { SPEECH_TO_TEXT, type SpeechToText } from './turn/ports.js';
 import { newReply, ReplyGeneration } from './turn/reply-generation.js';
 import { SentenceSpeech, type SpeechOutcome } from './turn/sentence-speech.js';
+import type { SpokenSentence } from '../speech/language-runs.js';
 import { turnContext, type TurnContext } from './turn/turn-context.js';
 import { errorEvent } from './turn/turn-events.js';
 import { TurnCompletion } from './turn/turn-completion.js';
@@ -78,14 +79,18 @@ export class ConversationTurnUseCase {
       mergeMap((messages) => {
         const reply = newReply();
         const spoken: SpeechOutcome = {};
-        const sentences = new Subject<string>();
+        const sentences = new Subject<SpokenSentence>();
         const feedback: FeedbackOutcome = {};
         // Feedback starts once the answer is written (it comments on it) and its speech has begun
         // (or is not wanted, or failed): it never competes with the first audio.
         const answered = signal();
         const speaking = signal();
-        const text$ = this.generation.generate(messages, reply, turn.speech ? sentences : undefined).pipe(tap({ complete: answered.fire }));
-        const audio$ = turn.speech ? this.speech.speak(sentences, turn.speech, spoken).pipe(tap({ next: speaking.fire, finalize: speaking.fire })) : EMPTY;
+        const bilingual = turn.nativeSpeech
+          ? { target: turn.settings.language, native: turn.settings.nativeLanguage, mostlyNative: turn.settings.difficulty === 'beginner' }
+          : undefined;
+        const text$ = this.generation.generate(messages, reply, turn.speech ? sentences : undefined, bilingual).pipe(tap({ complete: answered.fire }));
+        const voices = turn.speech && { target: turn.speech, native: turn.nativeSpeech };
+        const audio$ = voices ? this.speech.speak(sentences, voices, spoken).pipe(tap({ next: speaking.fire, finalize: speaking.fire })) : EMPTY;
         if (!turn.speech) speaking.fire();
         const feedback$ = turn.feedback
           ? forkJoin([answered.fired, speaking.fired]).pipe(

@@ -29,6 +29,14 @@ describe('buildSystemPrompt', () => {
     expect(prompt).not.toMatch(/mostly in English/);
   });
 
+  it('asks for target-language markers below the advanced level when the answer mixes two languages', () => {
+    const marked = /Write every Spanish word or phrase between <t> and <\/t>/;
+    expect(buildSystemPrompt({ language: 'es', nativeLanguage: 'en', difficulty: 'beginner', scenario: 'greeting' })).toMatch(marked);
+    expect(buildSystemPrompt({ language: 'es', nativeLanguage: 'en', difficulty: 'intermediate', scenario: 'greeting' })).toMatch(marked);
+    expect(buildSystemPrompt({ language: 'es', nativeLanguage: 'en', difficulty: 'advanced', scenario: 'greeting' })).not.toMatch(/<t>/);
+    expect(buildSystemPrompt({ language: 'es', nativeLanguage: 'es', difficulty: 'beginner', scenario: 'greeting' })).not.toMatch(/<t>/);
+  });
+
   it('tells the tutor what to do when the learner speaks their own language, unless it is the one practised', () => {
     expect(buildSystemPrompt({ language: 'es', nativeLanguage: 'en', difficulty: 'beginner', scenario: 'greeting' })).toContain(
       'If the learner speaks English, answer their question and help them say it in Spanish.',

@@ -8,6 +8,7 @@ import {
   type LanguageCode,
   type ScenarioId,
 } from '@parley/contracts';
+import { TARGET_CLOSE, TARGET_OPEN } from '../speech/language-runs.js';
 
 /**
  * Every prompt Parley writes, in one place: the tutor's system prompt and the feedback request.
@@ -35,6 +36,14 @@ const DIFFICULTY_GUIDANCE: Record<Difficulty, (language: string, native: string)
     `use ${native} only if the learner asks for it.`,
 };
 
+/**
+ * Below the advanced level an answer mixes two languages; the markers let each part be spoken by
+ * a voice of its language (they are stripped before anything reaches the learner or the history).
+ */
+const MARKER_GUIDANCE = (language: string) =>
+  `Write every ${language} word or phrase between ${TARGET_OPEN} and ${TARGET_CLOSE}, for example ` +
+  `${TARGET_OPEN}...${TARGET_CLOSE} (...); write nothing else between them.`;
+
 /** The system prompt for one conversation: who the tutor is, the scenario, and how to answer. */
 export function buildSystemPrompt({ language, nativeLanguage, difficulty, scenario }: TutorSettings): string {
   const languageName = LANGUAGES[language].name;
@@ -43,6 +52,7 @@ export function buildSystemPrompt({ language, nativeLanguage, difficulty, scenar
     `You are Parley, a friendly and patient ${languageName} conversation partner for a language learner.`,
     `Scenario: ${SCENARIOS[scenario]}. Stay in this scenario and play your role in it naturally.`,
     DIFFICULTY_GUIDANCE[difficulty](languageName, native),
+    ...(difficulty !== 'advanced' && nativeLanguage !== language ? [MARKER_GUIDANCE(languageName)] : []),
     // A learner may fall back on their own language ("how do you say 'bill'?"): help, then go on.
     ...(nativeLanguage !== language
       ? [`If the learner speaks ${native}, answer their question and help them say it in ${languageName}.`]

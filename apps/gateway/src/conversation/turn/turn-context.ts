@@ -11,6 +11,11 @@ export interface TurnContext {
   history?: StoredMessage[];
   /** When set, each sentence of the answer is also spoken, in `audio` events. */
   speech?: SpeechOptions;
+  /**
+   * The native language's voice, when the answer mixes languages (below the advanced level, with a
+   * native language other than the target): its runs are spoken with it.
+   */
+  nativeSpeech?: SpeechOptions;
   /** When set, a `feedback` event follows the answer (corrections, translation, new words). */
   feedback: boolean;
   /** When set, the turn counts toward this learner's progress. */
@@ -37,11 +42,15 @@ export function turnContext(request: TextTurnRequest | SpeakRequest, options: { 
     difficulty: request.difficulty,
     scenario: request.scenario,
   } as TutorSettings;
+  const speech = options.speak ? speechOptions(request, settings.difficulty) : undefined;
+  const bilingual = speech && settings.difficulty !== 'advanced' && settings.nativeLanguage !== settings.language;
   return {
     sessionId: request.session_id ?? newSessionId(),
     settings,
     history: 'history' in request ? request.history : undefined,
-    speech: options.speak ? speechOptions(request, settings.difficulty) : undefined,
+    speech,
+    // The request's voice is the target language's; the native language gets its default voice.
+    nativeSpeech: bilingual ? { language: settings.nativeLanguage, speed: speech.speed } : undefined,
     feedback: request.feedback,
     learnerId: request.learner_id,
     startedAtMs: performance.now(),
