@@ -28,6 +28,8 @@ export interface GatewayConfig {
   ttsIdleTimeoutMs: number;
   /** How long /api/health/models waits for each service. */
   healthTimeoutMs: number;
+  /** Running on the tiny generated demo models (PARLEY_DEMO=1, set by `npm start` in demo mode): the page says so. */
+  demo: boolean;
   /** Where the web client's files are served from (empty: none).  */
   publicDir: string;
 }
@@ -52,6 +54,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     ttsFirstReplyTimeoutMs: read('TTS_FIRST_REPLY_TIMEOUT_MS', 20_000),
     ttsIdleTimeoutMs: read('TTS_IDLE_TIMEOUT_MS', 10_000),
     healthTimeoutMs: read('HEALTH_TIMEOUT_MS', 1_500),
+    demo: env.PARLEY_DEMO === '1',
     // The web client shipped with the gateway (apps/gateway/public), unless PUBLIC_DIR says otherwise.
     publicDir: env.PUBLIC_DIR ?? fileURLToPath(new URL('../public', import.meta.url)),
   };

@@ -22,6 +22,8 @@ export type ServiceHealth = z.infer<typeof serviceHealthSchema>;
 export interface GatewayHealthResponse {
   status: 'healthy';
   message: string;
+  /** Parley extension: the system runs on the tiny generated demo models (answers are nonsense). */
+  demo: boolean;
 }
 
 /** GET /api/health/models and /api/health/ready (503 unless every model is loaded). */
