@@ -19,6 +19,7 @@ import { CHAT, SPEECH, SPEECH_TO_TEXT } from './conversation/turn/ports.js';
 import { ReplyGeneration } from './conversation/turn/reply-generation.js';
 import { SentenceSpeech } from './conversation/turn/sentence-speech.js';
 import { TurnCompletion } from './conversation/turn/turn-completion.js';
+import { TurnFeedback } from './conversation/turn/turn-feedback.js';
 import { ConversationHttpController } from './conversation/conversation.http.controller.js';
 import { EdgeAccess } from './edge/edge-access.js';
 import {
@@ -135,6 +136,7 @@ export class GatewayModule implements NestModule {
         ReplyGeneration,
         SentenceSpeech,
         TurnCompletion,
+        TurnFeedback,
         { provide: AFTER_REPLY_STAGES, useValue: [] },
         ConversationTurnUseCase,
         TurnMetrics,

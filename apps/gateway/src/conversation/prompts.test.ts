@@ -1,13 +1,51 @@
-import {
-  chatRequestSchema,
-  DIFFICULTIES,
-  FEEDBACK_LIMITS,
-  LANGUAGE_CODES,
-  LANGUAGES,
-  SCENARIO_IDS,
-  SCENARIOS,
-} from '@parley/contracts';
-import { buildFeedbackPrompt } from './prompts.js';
+import { chatRequestSchema, DIFFICULTIES, FEEDBACK_LIMITS, LANGUAGE_CODES, LANGUAGES, SCENARIO_IDS, SCENARIOS } from '@parley/contracts';
+import { buildFeedbackPrompt, buildSystemPrompt } from './prompts.js';
+
+describe('buildSystemPrompt', () => {
+  it('names the language, the difficulty\'s way of answering and the scenario for every combination', () => {
+    const guidance = { beginner: 'The learner is a beginner', intermediate: 'intermediate level', advanced: 'The learner is advanced' };
+    for (const language of LANGUAGE_CODES) {
+      for (const difficulty of DIFFICULTIES) {
+        for (const scenario of SCENARIO_IDS) {
+          const prompt = buildSystemPrompt({ language, nativeLanguage: 'en', difficulty, scenario });
+          expect(prompt).toContain(`a friendly and patient ${LANGUAGES[language].name} conversation partner`);
+          expect(prompt).toContain(guidance[difficulty]);
+          expect(prompt).toContain(SCENARIOS[scenario]);
+        }
+      }
+    }
+  });
+
+  it('answers beginners mostly in their native language, with translated phrases', () => {
+    const prompt = buildSystemPrompt({ language: 'fr', nativeLanguage: 'pt', difficulty: 'beginner', scenario: 'restaurant' });
+    expect(prompt).toMatch(/Answer mostly in Portuguese/);
+    expect(prompt).toMatch(/short, simple French phrases, each followed by its Portuguese translation/);
+    expect(prompt).toMatch(/1-3 short sentences/);
+  });
+
+  it('asks advanced learners to be answered in the target language only', () => {
+    const prompt = buildSystemPrompt({ language: 'de', nativeLanguage: 'en', difficulty: 'advanced', scenario: 'hotel' });
+    expect(prompt).toMatch(/natural German only/);
+    expect(prompt).not.toMatch(/mostly in English/);
+  });
+
+  it('asks for target-language markers below the advanced level when the answer mixes two languages', () => {
+    const marked = /Write every Spanish word or phrase between <t> and <\/t>/;
+    expect(buildSystemPrompt({ language: 'es', nativeLanguage: 'en', difficulty: 'beginner', scenario: 'greeting' })).toMatch(marked);
+    expect(buildSystemPrompt({ language: 'es', nativeLanguage: 'en', difficulty: 'intermediate', scenario: 'greeting' })).toMatch(marked);
+    expect(buildSystemPrompt({ language: 'es', nativeLanguage: 'en', difficulty: 'advanced', scenario: 'greeting' })).not.toMatch(/<t>/);
+    expect(buildSystemPrompt({ language: 'es', nativeLanguage: 'es', difficulty: 'beginner', scenario: 'greeting' })).not.toMatch(/<t>/);
+  });
+
+  it('tells the tutor what to do when the learner speaks their own language, unless it is the one practised', () => {
+    expect(buildSystemPrompt({ language: 'es', nativeLanguage: 'en', difficulty: 'beginner', scenario: 'greeting' })).toContain(
+      'If the learner speaks English, answer their question and help them say it in Spanish.',
+    );
+    expect(buildSystemPrompt({ language: 'en', nativeLanguage: 'en', difficulty: 'beginner', scenario: 'greeting' })).not.toContain(
+      'If the learner speaks',
+    );
+  });
+});
 
 describe('buildFeedbackPrompt', () => {
   it('names the language, the native language, the difficulty and the scenario for every combination', () => {
@@ -51,12 +89,12 @@ describe('buildFeedbackPrompt', () => {
         'Très bien.',
       );
     const bounds = (difficulty: 'beginner' | 'intermediate' | 'advanced') => {
-      const { properties } = prompt(difficulty).schema as { properties: Record<string, { maxItems?: number }> };
-      return [properties.corrections!.maxItems, properties.vocabulary!.maxItems];
+      const { properties } = prompt(difficulty).schema as { properties: Record<string, { minItems?: number; maxItems?: number }> };
+      return [properties.corrections!.maxItems, properties.vocabulary!.minItems, properties.vocabulary!.maxItems];
     };
-    expect(bounds('beginner')).toEqual([1, 3]);
-    expect(bounds('intermediate')).toEqual([2, 4]);
-    expect(bounds('advanced')).toEqual([FEEDBACK_LIMITS.maxCorrections, FEEDBACK_LIMITS.maxVocabulary]);
+    expect(bounds('beginner')).toEqual([1, 1, 3]);
+    expect(bounds('intermediate')).toEqual([2, 1, 4]);
+    expect(bounds('advanced')).toEqual([FEEDBACK_LIMITS.maxCorrections, 1, FEEDBACK_LIMITS.maxVocabulary]);
     expect(prompt('beginner').messages[0]!.content).toMatch(/correct at most one mistake.*very simple words/);
     expect(prompt('advanced').messages[0]!.content).toMatch(/unnatural for a native speaker/);
   });

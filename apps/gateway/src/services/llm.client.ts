@@ -12,7 +12,7 @@ import {
 import type { NatsConnection } from '@nats-io/transport-node';
 import { brokerStatus, NATS_CONNECTION, replyParser, streamRequest } from '@parley/service-kit';
 import type { Observable } from 'rxjs';
-import type { Chat } from '../conversation/turn/ports.js';
+import type { Chat, ChatOptions } from '../conversation/turn/ports.js';
 import type { ChatModel, CompletionOptions } from '../openai/chat-model.port.js';
 import type { GatewayConfig } from '../config.js';
 import { GATEWAY_CONFIG } from '../tokens.js';
@@ -27,8 +27,12 @@ export class LlmClient implements Chat, ChatModel {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  chat(messages: ChatMessage[]): Observable<ChatStreamMessage> {
-    return this.request({ messages, max_tokens: this.config.llmMaxTokens });
+  chat(messages: ChatMessage[], options: ChatOptions = {}): Observable<ChatStreamMessage> {
+    return this.request({
+      messages,
+      max_tokens: options.maxTokens ?? this.config.llmMaxTokens,
+      ...(options.responseFormat ? { response_format: options.responseFormat } : {}),
+    });
   }
 
   /** A raw completion for the OpenAI routes: the caller's limits and sampling (the service's defaults otherwise). */

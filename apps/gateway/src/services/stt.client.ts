@@ -40,15 +40,18 @@ export class SttClient implements SpeechToText {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  /** Transcribes an upload; `language` is a catalog code as a hint, or `auto`. Unsubscribing cancels. */
-  transcribe(audio: Uint8Array, language: string): Observable<Transcription> {
+  /**
+   * Transcribes an upload; `language` is a catalog code as a hint, or `auto` (then in the likeliest
+   * of `candidates`, when given). Unsubscribing cancels.
+   */
+  transcribe(audio: Uint8Array, language: string, candidates?: string[]): Observable<Transcription> {
     const objectName = newRequestId();
     const broker = brokerStatus(this.nats);
     return defer(() => onBroker(broker, async () => (await this.bucket()).putBlob({ name: objectName }, audio))).pipe(
       mergeMap(() => {
         const request = parsePayload(
           transcribeRequestSchema,
-          { request_id: newRequestId(), audio_object: objectName, language },
+          { request_id: newRequestId(), audio_object: objectName, language, candidate_languages: candidates },
           'transcription request',
         );
         return streamRequest(this.client, request, {
