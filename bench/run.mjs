@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { ChunkStampCollector, LlmNatsClient, postSse, speakStream } from './lib/clients.mjs';
 import { markdown, writeResults } from './lib/report.mjs';
+import { quantile } from './lib/stats.mjs';
 import { prepareModels, REPO, Stack, THREADS } from './lib/system.mjs';
 import { cancelToStop } from './sections/cancel.mjs';
 import { capacity } from './sections/capacity.mjs';
@@ -88,8 +89,11 @@ try {
   // Warm-up: first connections, first turn, first transcription.
   await postSse(`${gateway.url}/api/conversation/text-stream`, { message: 'Hola', language: 'es', difficulty: 'advanced', scenario: 'greeting', tts: true });
   await speakStream(gateway.url, models.speechWav, { language: 'es', difficulty: 'advanced', scenario: 'greeting' });
+  // Idle memory: the median of 1 s of samples once the warm-up is over.
   await new Promise((resolve) => setTimeout(resolve, 500));
-  const idle = Object.fromEntries(['gateway', 'llm-service', 'stt-service', 'tts-service'].map((name) => [name, stack.rss(name)]));
+  stack.resetSamples();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const idle = Object.fromEntries(['gateway', 'llm-service', 'stt-service', 'tts-service'].map((name) => [name, quantile(stack.samples.get(name), 0.5)]));
   stack.resetSamples();
 
   const context = { stack, gateway, llmClient, stamps, models, counts: COUNTS, work };
