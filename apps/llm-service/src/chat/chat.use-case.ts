@@ -1,5 +1,12 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { LLM_LIMITS, METRICS, MODEL_OPERATIONS, type ChatDone, type ChatRequest, type ChatStreamMessage } from '@parley/contracts';
+import {
+  LLM_LIMITS,
+  METRICS,
+  MODEL_OPERATIONS,
+  type ChatDone,
+  type ChatRequest,
+  type ChatStreamMessage,
+} from '@parley/contracts';
 import { ConcurrencyGate, engineRequest, ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
 import type { Observable } from 'rxjs';
 import { LLM_ENGINE, type LlmEngine } from '../engine/llm-engine.port.js';
@@ -54,7 +61,10 @@ export class ChatUseCase {
         const labels = { service: this.metrics.service, model: this.engine.modelName };
         this.tokens.inc({ ...labels, kind: 'prompt' }, result.promptTokens);
         this.tokens.inc({ ...labels, kind: 'completion' }, result.completionTokens);
-        const value = format && result.stopReason !== 'cancelled' ? readStructuredAnswer(answer, format, result.stopReason) : undefined;
+        const value =
+          format && result.stopReason !== 'cancelled'
+            ? readStructuredAnswer(answer, format, result.stopReason)
+            : undefined;
         const done: ChatDone = {
           type: 'done',
           stop_reason: result.stopReason,
