@@ -198,7 +198,9 @@ export class Stack {
     const port = await freePort();
     const service = this.spawn(name, 'gateway', {
       PORT: String(port),
+      // Load from one client: the per-client rate limit and stream cap are off for the bench.
       RATE_LIMIT_PER_MINUTE: '0',
+      MAX_STREAMS_PER_CLIENT: '0',
       LLM_MAX_TOKENS: String(this.models.maxTokens),
       ...env,
     });
