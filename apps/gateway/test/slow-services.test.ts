@@ -69,3 +69,53 @@ describe('a slow (busy) llm-service', () => {
     expect((await busy).events.at(-1)!.event).toBe('complete');
   });
 });
+
+/** An llm-service with one sequence and no queue: a second turn is refused at once, saying when to retry. */
+describe('a full llm-service', () => {
+  let nats: TestNatsServer;
+  let dir: string;
+  let llm: SpawnedService;
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    dir = await mkdtemp(join(tmpdir(), 'parley-busy-'));
+    const { path } = await writeTinyGguf(join(dir, 'endless.gguf'), { endless: true });
+    llm = startLlmService(nats.url, path, await freePort(), { LLM_SEQUENCES: '1', LLM_MAX_QUEUED: '0' });
+    gateway = await startTestGateway(nats.url, { llmMaxTokens: 600 });
+    await waitUntil(async () => (await getJson(`${gateway.url}/api/health/models`)).body.models?.llm === 'loaded', 'the llm model', 60_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await gateway?.close();
+    await llm?.stop();
+    await nats?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('answers 503 SERVICE_BUSY with Retry-After on the blocking route, and ends a stream with SERVICE_BUSY', async () => {
+    let busy: ReturnType<typeof postSse> | undefined;
+    const started = new Promise<void>((resolve) => {
+      busy = postSse(`${gateway.url}/api/conversation/text-stream`, { message: 'Hola' }, {
+        disconnectWhen: (event) => {
+          if (event.event === 'response_chunk') resolve();
+          return false;
+        },
+      });
+    });
+    await started;
+    const res = await fetch(`${gateway.url}/api/conversation/text`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ message: 'Hola' }),
+    });
+    expect(res.status).toBe(503);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await res.json()).toMatchObject({ code: 'SERVICE_BUSY', message: expect.stringMatching(/busy/) });
+    const { events } = await postSse(`${gateway.url}/api/conversation/text-stream`, { message: 'Hola' });
+    expect(events.filter((e) => e.event === 'complete' || e.event === 'error')).toEqual([
+      { event: 'error', data: { code: 'SERVICE_BUSY', error: expect.stringMatching(/busy/) } },
+    ]);
+    expect((await busy!).events.at(-1)!.event).toBe('complete');
+  });
+});
