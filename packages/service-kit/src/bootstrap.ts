@@ -1,11 +1,16 @@
 import 'reflect-metadata';
 import { Logger, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import type { MicroserviceOptions } from '@nestjs/microservices';
 import { queueGroup, type ServiceName } from '@parley/contracts';
 import { BinaryAwareNatsSerializer } from './binary-transport.js';
+import { DrainingNatsServer } from './draining.js';
+import { envInt } from './cpus.js';
 import { logLevels } from './logging.js';
 import { NATS_RECONNECT, natsUrl } from './nats.js';
+
+/** Fits in Kubernetes' default 30 s between SIGTERM and SIGKILL, with time left to close. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
 
 export interface ServiceBootstrapOptions {
   service: ServiceName;
@@ -14,6 +19,8 @@ export interface ServiceBootstrapOptions {
   httpPort: number;
   /** Replies carry raw bytes (audio): send Uint8Array fields as binary frames, not JSON arrays. */
   binaryReplies?: boolean;
+  /** On SIGTERM, how long requests under way may take to finish (SHUTDOWN_GRACE_MS, 25 s by default). */
+  shutdownGraceMs?: number;
 }
 
 /**
@@ -24,17 +31,16 @@ export async function bootstrapService(options: ServiceBootstrapOptions): Promis
   const logger = new Logger(`${options.service}-service`);
   const app = await NestFactory.create(options.module, { logger: logLevels() });
   app.enableShutdownHooks();
+  const natsOptions = {
+    servers: natsUrl(),
+    ...NATS_RECONNECT,
+    queue: queueGroup(options.service),
+    name: `${options.service}-service`,
+    ...(options.binaryReplies ? { serializer: new BinaryAwareNatsSerializer() } : {}),
+  };
+  const graceMs = options.shutdownGraceMs ?? envInt('SHUTDOWN_GRACE_MS', DEFAULT_SHUTDOWN_GRACE_MS, { max: 600_000 });
   app.connectMicroservice<MicroserviceOptions>(
-    {
-      transport: Transport.NATS,
-      options: {
-        servers: natsUrl(),
-        ...NATS_RECONNECT,
-        queue: queueGroup(options.service),
-        name: `${options.service}-service`,
-        ...(options.binaryReplies ? { serializer: new BinaryAwareNatsSerializer() } : {}),
-      },
-    },
+    { strategy: new DrainingNatsServer(natsOptions, { service: options.service, graceMs }) },
     { inheritAppConfig: true },
   );
   await app.startAllMicroservices();

@@ -17,3 +17,4 @@ export * from './buckets.js';
 export * from './audio-container.js';
 export * from './probes.js';
 export * from './broker.js';
+export * from './draining.js';

@@ -7,6 +7,7 @@ import {
 } from '@parley/contracts';
 import { defer, finalize, map, merge, Subject, takeUntil, timer, type Observable } from 'rxjs';
 import type { z } from 'zod';
+import { IN_FLIGHT_REQUESTS } from './draining.js';
 import { streamRpc } from './rpc.js';
 import { serveCancellable, type CancelListener } from './streaming.js';
 
@@ -40,7 +41,7 @@ export function handleStreamRequest<S extends z.ZodType<{ request_id: string }>,
         requestId: request.request_id,
         maxDurationMs: options.maxDurationMs,
       });
-      return withHeartbeats(served, options.heartbeatMs ?? STREAM_HEARTBEAT_INTERVAL_MS);
+      return withHeartbeats(IN_FLIGHT_REQUESTS.track(served), options.heartbeatMs ?? STREAM_HEARTBEAT_INTERVAL_MS);
     }),
   );
 }

@@ -1,7 +1,10 @@
 import { Logger } from '@nestjs/common';
 import {
+  chatRequestSchema,
   feedbackSchema,
+  LLM_LIMITS,
   ParleyError,
+  parsePayload,
   type ChatMessage,
   type ChatStreamMessage,
   type Feedback,
@@ -212,6 +215,18 @@ describe('ConversationTurnUseCase (on fake ports)', () => {
     await all(turns.textTurn(TEXT_REQUEST, { speak: false }));
     expect(chat.asked[0]!.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
     expect(chat.asked[0]!.slice(1).map((m) => m.content)).toEqual(['before', 'answer', 'Hi']);
+  });
+
+  it('keeps what it sends to the chat within what the llm-service accepts, whatever the stored history', async () => {
+    const { turns, chat, sessions } = setUp({ chat: new FakeChat(() => chunks('Vale.')), config: { historyTurns: 50 } });
+    const long = 'x'.repeat(LLM_LIMITS.maxMessageChars + 500);
+    for (let i = 0; i < 50; i++) await sessions.appendTurn('s1', [{ role: 'user', content: `q${i}` }, { role: 'assistant', content: long }]);
+    const events = await all(turns.textTurn(TEXT_REQUEST, { speak: false }));
+    expect(events.at(-1)!.event).toBe('complete');
+    const asked = chat.asked[0]!;
+    expect(() => parsePayload(chatRequestSchema, { request_id: 'abcdefgh', messages: asked })).not.toThrow();
+    expect(asked.at(-1)).toEqual({ role: 'user', content: 'Hi' });
+    expect(asked.at(-2)).toEqual({ role: 'assistant', content: long.slice(-LLM_LIMITS.maxMessageChars) });
   });
 
   it('speaks each sentence as an audio event, numbered in order, before complete; skips a sentence with nothing to say', async () => {

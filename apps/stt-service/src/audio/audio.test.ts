@@ -240,6 +240,12 @@ describe('resampleYielding', () => {
     expect(yielded).toEqual(resample(input, 44_100, 16_000));
     expect(turns).toBeGreaterThan(0);
   });
+
+  it('stops with CANCELLED when its signal aborts', async () => {
+    const abort = new AbortController();
+    abort.abort();
+    await expect(resampleYielding(new Float32Array(44_100), 44_100, 16_000, abort.signal)).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
 });
 
 describe('silence detection', () => {

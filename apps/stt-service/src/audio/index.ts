@@ -45,7 +45,7 @@ export async function decodeAudio(bytes: Uint8Array, options: AudioDecodeOptions
     if (isPcmWav(info)) {
       if (info.frames === 0) throw new ParleyError('INVALID_REQUEST', 'the WAV file contains no audio samples');
       const pcm = decodeWavPcm(bytes, info);
-      const samples = await resampleYielding(pcm.samples, pcm.sampleRate, WHISPER_SAMPLE_RATE);
+      const samples = await resampleYielding(pcm.samples, pcm.sampleRate, WHISPER_SAMPLE_RATE, options.signal);
       return { container, samples, durationMs: Math.round(info.durationSeconds * 1000), decoder: 'wav' };
     }
     // Compressed WAV (µ-law, A-law, ADPCM...): ffmpeg knows them.

@@ -1,3 +1,5 @@
+import { ParleyError } from '@parley/contracts';
+
 /**
  * Band-limited resampling with a windowed-sinc kernel (Blackman window, 16 zero crossings).
  * Downsampling lowers the cut-off to the new Nyquist frequency, so 44.1/48 kHz speech does not
@@ -78,12 +80,14 @@ const SLICE = 16_000;
 
 /**
  * The same, giving the event loop a turn every slice: two minutes of 48 kHz audio take seconds
- * of CPU, and a service must keep sending heartbeats and reading cancels meanwhile.
+ * of CPU, and a service must keep sending heartbeats and reading cancels meanwhile. Stops
+ * (CANCELLED) when `signal` aborts.
  */
-export async function resampleYielding(input: Float32Array, fromRate: number, toRate: number): Promise<Float32Array> {
+export async function resampleYielding(input: Float32Array, fromRate: number, toRate: number, signal?: AbortSignal): Promise<Float32Array> {
   const work = plan(input, fromRate, toRate);
   if (!work) return input;
   for (let from = 0; from < work.out.length; from += SLICE) {
+    if (signal?.aborted) throw new ParleyError('CANCELLED', 'cancelled while resampling the audio');
     resampleRange(work, from, Math.min(work.out.length, from + SLICE));
     await new Promise((resolve) => setImmediate(resolve));
   }

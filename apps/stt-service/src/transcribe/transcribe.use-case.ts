@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { MODEL_OPERATIONS, type Transcription } from '@parley/contracts';
+import { MODEL_OPERATIONS, ParleyError, type Transcription } from '@parley/contracts';
 import { ConcurrencyGate, engineRequest, ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
 import { finalize, type Observable } from 'rxjs';
 import { decodeAudio, probeFfmpeg } from '../audio/index.js';
@@ -54,6 +54,7 @@ export class TranscribeUseCase {
         const bytes = await this.store.read(command.audio_object, this.config.maxAudioBytes);
         objectConsumed = true;
         void this.store.remove(command.audio_object);
+        if (signal.aborted) throw new ParleyError('CANCELLED', 'cancelled while reading the upload');
         const audio = await decodeAudio(bytes, {
           maxSeconds: this.config.maxAudioSeconds,
           ffmpegPath: this.ffmpegPath,

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { ChatMessage } from '@parley/contracts';
+import { LLM_LIMITS, type ChatMessage } from '@parley/contracts';
 import type { GatewayConfig } from '../../config.js';
 import { SESSION_STORE, type SessionStore } from '../../sessions/session-store.port.js';
 import { GATEWAY_CONFIG } from '../../tokens.js';
@@ -16,14 +16,21 @@ export class ConversationHistory {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  /** The system prompt, the last HISTORY_TURNS turns (the request's, else the stored ones), the learner's message. */
+  /**
+   * The system prompt, the last HISTORY_TURNS turns (the request's, else the stored ones), the
+   * learner's message: always within what the llm-service accepts (LLM_LIMITS), so a long
+   * stored answer or a large HISTORY_TURNS never makes the next turn fail. Older messages go
+   * first; a message too long keeps its end (the part nearest the conversation's present).
+   */
   async chatMessages(turn: TurnContext, userText: string): Promise<ChatMessage[]> {
     const history = turn.history ?? (await this.sessions.messages(turn.sessionId));
-    const recent = this.config.historyTurns === 0 ? [] : history.slice(-2 * this.config.historyTurns);
+    const turns = Math.min(this.config.historyTurns, Math.floor((LLM_LIMITS.maxMessages - 2) / 2));
+    const recent = turns === 0 ? [] : history.slice(-2 * turns);
+    const fit = (content: string) => content.slice(-LLM_LIMITS.maxMessageChars);
     return [
       { role: 'system', content: buildSystemPrompt(turn.settings) },
-      ...recent.map(({ role, content }) => ({ role, content })),
-      { role: 'user', content: userText },
+      ...recent.map(({ role, content }) => ({ role, content: fit(content) })),
+      { role: 'user', content: fit(userText) },
     ];
   }
 

@@ -1,0 +1,121 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeTinyGguf } from '@parley/models/fixtures/gguf';
+import { freePort, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
+import { loadGatewayConfig } from '../src/config.js';
+import { getJson, postSse, startLlmService, startTestGateway, type TestGateway } from './support.js';
+
+/**
+ * A service that is alive but slow: an llm-service with one sequence, so a second turn waits
+ * for the first (seconds, on an endless model cut at max_tokens). Heartbeats keep the waiting
+ * turn alive past the liveness timeout; only the first-reply timeout ends it, and says so.
+ */
+describe('a slow (busy) llm-service', () => {
+  let nats: TestNatsServer;
+  let dir: string;
+  let llm: SpawnedService;
+  const gateways: TestGateway[] = [];
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    dir = await mkdtemp(join(tmpdir(), 'parley-slow-'));
+    const { path } = await writeTinyGguf(join(dir, 'endless.gguf'), { endless: true });
+    llm = startLlmService(nats.url, path, await freePort(), { LLM_SEQUENCES: '1' });
+    gateways.push(await startTestGateway(nats.url, { llmMaxTokens: 500 }));
+    await waitUntil(async () => (await getJson(`${gateways[0]!.url}/api/health/models`)).body.models?.llm === 'loaded', 'the llm model', 60_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(gateways.map((g) => g.close()));
+    await llm?.stop();
+    await nats?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const turn = (gateway: TestGateway) => postSse(`${gateway.url}/api/conversation/text-stream`, { message: 'Hola' });
+  const terminal = (events: Array<{ event: string; data: Record<string, unknown> }>) =>
+    events.filter((e) => e.event === 'complete' || e.event === 'error');
+
+  it('completes a turn that waited for a free sequence longer than the liveness timeout', async () => {
+    const [gateway] = gateways;
+    const first = turn(gateway!);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = Date.now();
+    let firstChunkAfterMs = 0;
+    const waiting = await postSse(`${gateway!.url}/api/conversation/text-stream`, { message: 'Hola' }, {
+      disconnectWhen: (event) => {
+        if (event.event === 'response_chunk') firstChunkAfterMs ||= Date.now() - started;
+        return false;
+      },
+    });
+    expect((await first).events.at(-1)!.event).toBe('complete');
+    expect(terminal(waiting.events).map((e) => e.event)).toEqual(['complete']);
+    // It really waited longer than the liveness timeout for its first token.
+    expect(firstChunkAfterMs).toBeGreaterThan(loadGatewayConfig({}).serviceLivenessTimeoutMs);
+  });
+
+  it('ends a turn whose first reply takes longer than its timeout with TIMEOUT naming that phase', async () => {
+    const impatient = await startTestGateway(nats.url, { llmMaxTokens: 500, llmFirstReplyTimeoutMs: 2000 });
+    // A long answer holds the only sequence for well over 2 s.
+    const long = await startTestGateway(nats.url, { llmMaxTokens: 2048 });
+    gateways.push(impatient, long);
+    const busy = turn(long);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const { events } = await turn(impatient);
+    expect(terminal(events)).toEqual([
+      { event: 'error', data: { code: 'TIMEOUT', error: expect.stringMatching(/llm service sent nothing for 2000 ms \(waiting for the first reply\)/) } },
+    ]);
+    expect((await busy).events.at(-1)!.event).toBe('complete');
+  });
+});
+
+/** An llm-service with one sequence and no queue: a second turn is refused at once, saying when to retry. */
+describe('a full llm-service', () => {
+  let nats: TestNatsServer;
+  let dir: string;
+  let llm: SpawnedService;
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    dir = await mkdtemp(join(tmpdir(), 'parley-busy-'));
+    const { path } = await writeTinyGguf(join(dir, 'endless.gguf'), { endless: true });
+    llm = startLlmService(nats.url, path, await freePort(), { LLM_SEQUENCES: '1', LLM_MAX_QUEUED: '0' });
+    gateway = await startTestGateway(nats.url, { llmMaxTokens: 600 });
+    await waitUntil(async () => (await getJson(`${gateway.url}/api/health/models`)).body.models?.llm === 'loaded', 'the llm model', 60_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await gateway?.close();
+    await llm?.stop();
+    await nats?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('answers 503 SERVICE_BUSY with Retry-After on the blocking route, and ends a stream with SERVICE_BUSY', async () => {
+    let busy: ReturnType<typeof postSse> | undefined;
+    const started = new Promise<void>((resolve) => {
+      busy = postSse(`${gateway.url}/api/conversation/text-stream`, { message: 'Hola' }, {
+        disconnectWhen: (event) => {
+          if (event.event === 'response_chunk') resolve();
+          return false;
+        },
+      });
+    });
+    await started;
+    const res = await fetch(`${gateway.url}/api/conversation/text`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ message: 'Hola' }),
+    });
+    expect(res.status).toBe(503);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await res.json()).toMatchObject({ code: 'SERVICE_BUSY', message: expect.stringMatching(/busy/) });
+    const { events } = await postSse(`${gateway.url}/api/conversation/text-stream`, { message: 'Hola' });
+    expect(events.filter((e) => e.event === 'complete' || e.event === 'error')).toEqual([
+      { event: 'error', data: { code: 'SERVICE_BUSY', error: expect.stringMatching(/busy/) } },
+    ]);
+    expect((await busy!).events.at(-1)!.event).toBe('complete');
+  });
+});

@@ -1,0 +1,101 @@
+import { Logger } from '@nestjs/common';
+import { ServerNats } from '@nestjs/microservices';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { ParleyError, type ServiceName } from '@parley/contracts';
+import { Observable } from 'rxjs';
+
+/** The streaming requests this process is working on, so that a shutdown can wait for them. */
+export class InFlightRequests {
+  private readonly running = new Set<(error: ParleyError) => void>();
+  private readonly idle = new Set<() => void>();
+
+  get count(): number {
+    return this.running.size;
+  }
+
+  /** `work`, counted while it runs; `stopAll` can end it with an error. */
+  track<T>(work: Observable<T>): Observable<T> {
+    return new Observable<T>((subscriber) => {
+      const fail = (error: ParleyError) => subscriber.error(error);
+      this.running.add(fail);
+      subscriber.add(work.subscribe(subscriber));
+      return () => {
+        this.running.delete(fail);
+        if (this.running.size === 0) for (const resolve of this.idle) resolve();
+      };
+    });
+  }
+
+  /** Resolves when nothing runs any more, or after `timeoutMs`; says whether it drained. */
+  async settled(timeoutMs: number): Promise<boolean> {
+    if (this.running.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    let done: () => void = () => undefined;
+    const drained = new Promise<boolean>((resolve) => {
+      done = () => resolve(true);
+      this.idle.add(done);
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const result = await drained;
+    clearTimeout(timer);
+    this.idle.delete(done);
+    return result;
+  }
+
+  /** Ends everything still running with `error` (sent to each caller). */
+  stopAll(error: ParleyError): void {
+    for (const fail of [...this.running]) fail(error);
+  }
+}
+
+/** One per process: every streaming handler (handleStreamRequest) is tracked here. */
+export const IN_FLIGHT_REQUESTS = new InFlightRequests();
+
+/**
+ * NestJS's NATS server, shut down gracefully: on SIGTERM it first leaves its queue groups (new
+ * requests go to the other replicas), lets the requests under way finish for up to `graceMs`,
+ * ends those still running with SERVICE_UNAVAILABLE (the caller gets an error at once, rather
+ * than waiting for its liveness timeout), and only then closes its connection.
+ */
+export class DrainingNatsServer extends ServerNats {
+  private readonly requestSubscriptions: Subscription[] = [];
+  private readonly shutdownLogger: Logger;
+
+  constructor(
+    options: ConstructorParameters<typeof ServerNats>[0],
+    private readonly drain: { service: ServiceName; graceMs: number; inFlight?: InFlightRequests },
+  ) {
+    super(options);
+    this.shutdownLogger = new Logger(`${drain.service}-shutdown`);
+  }
+
+  override bindEvents(client: NatsConnection): void {
+    const recording = Object.create(client) as NatsConnection;
+    recording.subscribe = (subject, opts) => {
+      const subscription = client.subscribe(subject, opts);
+      this.requestSubscriptions.push(subscription);
+      return subscription;
+    };
+    super.bindEvents(recording);
+  }
+
+  override async close(): Promise<void> {
+    const inFlight = this.drain.inFlight ?? IN_FLIGHT_REQUESTS;
+    for (const subscription of this.requestSubscriptions.splice(0)) subscription.unsubscribe();
+    if (inFlight.count > 0) {
+      this.shutdownLogger.log(`draining: ${inFlight.count} request(s) under way, waiting up to ${this.drain.graceMs} ms`);
+      const drained = await inFlight.settled(this.drain.graceMs);
+      if (!drained) {
+        this.shutdownLogger.warn(`grace period over: ending ${inFlight.count} request(s) still under way`);
+        inFlight.stopAll(
+          new ParleyError('SERVICE_UNAVAILABLE', `the ${this.drain.service} replica shut down before finishing this request; try again`),
+        );
+      }
+      // The last replies (a `done`, an error, the end of the stream) are published just after the
+      // work ends: let them leave before the connection closes (close does not flush).
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await this.unwrap<NatsConnection>().flush().catch(() => undefined);
+    }
+    await super.close();
+  }
+}
