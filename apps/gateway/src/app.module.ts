@@ -17,6 +17,7 @@ import { HealthHttpController } from './health/health.http.controller.js';
 import { HttpMetricsMiddleware } from './http/http-metrics.middleware.js';
 import { ParleyErrorFilter } from './http/parley-error.filter.js';
 import { RateLimitMiddleware } from './http/rate-limit.middleware.js';
+import { RequestIdMiddleware } from './http/request-id.middleware.js';
 import { TurnMetrics } from './http/turn-metrics.js';
 import { LlmClient } from './services/llm.client.js';
 import { NATS_CLIENT } from './services/nats-client.js';
@@ -81,7 +82,7 @@ export class GatewayModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware).forRoutes('*path');
+    consumer.apply(RequestIdMiddleware, HttpMetricsMiddleware).forRoutes('*path');
     consumer.apply(RateLimitMiddleware).forRoutes('api/conversation/*path');
   }
 }

@@ -33,7 +33,8 @@ export interface TurnEventMap {
     audio_available?: boolean;
     audio_error?: string;
   };
-  error: { error: string; code: ErrorCode };
+  /** `request_id`: the request's X-Request-Id, the id on every log line of the turn (Parley extension). */
+  error: { error: string; code: ErrorCode; request_id?: string };
 }
 
 export type TurnEventName = keyof TurnEventMap;

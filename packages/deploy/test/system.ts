@@ -25,7 +25,7 @@ export interface RunningService {
 }
 
 /** The four services as built processes on generated models, against the given broker. */
-export async function startParley(natsUrl: string, dir: string): Promise<RunningService[]> {
+export async function startParley(natsUrl: string, dir: string, logLevel = 'warn'): Promise<RunningService[]> {
   for (const [service, main] of Object.entries(MAINS)) {
     if (!existsSync(main)) throw new Error(`${service} is not built (${main}): run npx turbo run build first`);
   }
@@ -42,7 +42,7 @@ export async function startParley(natsUrl: string, dir: string): Promise<Running
   const running: RunningService[] = [];
   for (const service of ['llm', 'stt', 'tts', 'gateway'] as const) {
     const httpPort = await freePort();
-    const process = spawnService(`${service}-service`, MAINS[service], { NATS_URL: natsUrl, LOG_LEVEL: 'warn', ...env[service](httpPort) });
+    const process = spawnService(`${service}-service`, MAINS[service], { NATS_URL: natsUrl, LOG_LEVEL: logLevel, ...env[service](httpPort) });
     running.push({ service, process, httpPort });
   }
   return running;

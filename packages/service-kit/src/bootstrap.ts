@@ -4,7 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { queueGroup, type ServiceName } from '@parley/contracts';
 import { BinaryAwareNatsSerializer } from './binary-transport.js';
-import { logLevels } from './logging.js';
+import { JsonLogger } from './json-logger.js';
+import { RequestContextInterceptor } from './request-context.interceptor.js';
 import { natsUrl } from './nats.js';
 
 export interface ServiceBootstrapOptions {
@@ -22,8 +23,9 @@ export interface ServiceBootstrapOptions {
  */
 export async function bootstrapService(options: ServiceBootstrapOptions): Promise<INestApplication> {
   const logger = new Logger(`${options.service}-service`);
-  const app = await NestFactory.create(options.module, { logger: logLevels() });
+  const app = await NestFactory.create(options.module, { logger: new JsonLogger(options.service) });
   app.enableShutdownHooks();
+  app.useGlobalInterceptors(new RequestContextInterceptor());
   app.connectMicroservice<MicroserviceOptions>(
     {
       transport: Transport.NATS,

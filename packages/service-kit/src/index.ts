@@ -16,3 +16,6 @@ export * from './engine-request.js';
 export * from './buckets.js';
 export * from './audio-container.js';
 export * from './probes.js';
+export * from './request-context.js';
+export * from './request-context.interceptor.js';
+export * from './json-logger.js';

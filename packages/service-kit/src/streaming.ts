@@ -12,7 +12,10 @@ import {
   timer,
   catchError,
 } from 'rxjs';
+import { NatsRecordBuilder } from '@nestjs/microservices';
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import { cancelSubject, ParleyError, type ServiceName } from '@parley/contracts';
+import { currentRequestId, inRequestContext, REQUEST_ID_HEADER } from './request-context.js';
 
 /**
  * The one streaming-request primitive, in two halves:
@@ -87,7 +90,9 @@ export function streamRequest<T>(
     // The service needs a cancel only when the caller leaves while the service is still working:
     // not after the end of the stream, nor after the service itself reported an error.
     let serviceFinished = false;
-    return client.send<unknown>(options.subject, payload).pipe(
+    return client.send<unknown>(options.subject, withRequestIdHeader(payload)).pipe(
+      // Replies arrive from the NATS connection: keep the turn's request context for what follows.
+      inRequestContext(),
       // One timer that knows its phase: `first` runs until the first reply, then `each` between
       // replies (two chained timeouts would also hold the first reply to the idle limit).
       timeout({
@@ -109,6 +114,15 @@ export function streamRequest<T>(
       }),
     );
   });
+}
+
+/** The payload as a NATS record whose `x-request-id` header names the request being handled here. */
+function withRequestIdHeader(payload: unknown): unknown {
+  const requestId = currentRequestId();
+  if (!requestId) return payload;
+  const headers = natsHeaders();
+  headers.set(REQUEST_ID_HEADER, requestId);
+  return new NatsRecordBuilder(payload).setHeaders(headers).build();
 }
 
 /** The part of a NATS connection the service half needs. */
