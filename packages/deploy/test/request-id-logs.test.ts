@@ -56,7 +56,10 @@ describe('a request id in every log line of a turn, across the four services', (
     services = await startParley(nats.url, dir, 'log');
     gatewayUrl = `http://127.0.0.1:${services.find((s) => s.service === 'gateway')!.httpPort}`;
     await waitUntil(
-      async () => (await Promise.all(services.map(async (s) => (await fetch(`http://127.0.0.1:${s.httpPort}/readyz`)).ok))).every(Boolean),
+      async () =>
+        (await Promise.all(services.map(async (s) => (await fetch(`http://127.0.0.1:${s.httpPort}/readyz`)).ok))).every(
+          Boolean,
+        ),
       'every service ready',
       90_000,
       200,
@@ -97,7 +100,9 @@ describe('a request id in every log line of a turn, across the four services', (
       ).catch((error) => {
         throw new Error(`${String(error)}\n--- ${service}\n${logOf(service)}`);
       });
-      expect(lines && lines.every((l) => l.service === service && typeof l.time === 'string' && typeof l.level === 'string')).toBe(true);
+      expect(
+        lines && lines.every((l) => l.service === service && typeof l.time === 'string' && typeof l.level === 'string'),
+      ).toBe(true);
     }
   });
 
@@ -108,7 +113,14 @@ describe('a request id in every log line of a turn, across the four services', (
     const body = await res.text();
     const error = JSON.parse(/event: error\ndata: (.*)\n/.exec(body)![1]!) as Record<string, string>;
     expect(error).toEqual({ code: 'NO_SPEECH', error: expect.any(String), request_id: requestId });
-    await waitUntil(() => jsonLines(logOf('stt')).some((l) => l.request_id === requestId && /transcribe failed \(NO_SPEECH\)/.test(l.msg)), 'stt logging the failed request', 5000);
+    await waitUntil(
+      () =>
+        jsonLines(logOf('stt')).some(
+          (l) => l.request_id === requestId && /transcribe failed \(NO_SPEECH\)/.test(l.msg),
+        ),
+      'stt logging the failed request',
+      5000,
+    );
   });
 
   it('writes every log line of the four services as JSON', () => {

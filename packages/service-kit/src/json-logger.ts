@@ -3,7 +3,14 @@ import { pino, type Logger as Pino } from 'pino';
 import { logLevels } from './logging.js';
 import { currentRequestId } from './request-context.js';
 
-const PINO_LEVEL: Record<LogLevel, string> = { fatal: 'fatal', error: 'error', warn: 'warn', log: 'info', debug: 'debug', verbose: 'trace' };
+const PINO_LEVEL: Record<LogLevel, string> = {
+  fatal: 'fatal',
+  error: 'error',
+  warn: 'warn',
+  log: 'info',
+  debug: 'debug',
+  verbose: 'trace',
+};
 
 /**
  * NestJS's logger as JSON lines on stdout (pino): `level`, `time`, `service`, `context` (the
@@ -56,7 +63,11 @@ export class JsonLogger implements LoggerService {
   }
 
   /** NestJS passes the Logger's name as the last argument (and a stack before it for errors). */
-  private write(level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace', message: unknown, rest: unknown[]): void {
+  private write(
+    level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace',
+    message: unknown,
+    rest: unknown[],
+  ): void {
     const context = typeof rest.at(-1) === 'string' ? (rest.at(-1) as string) : undefined;
     const stack = rest.length > 1 && typeof rest[0] === 'string' ? rest[0] : undefined;
     const fields = { ...(context ? { context } : {}), ...(stack ? { stack } : {}) };
