@@ -14,6 +14,10 @@ import { SentenceSpeech } from './conversation/turn/sentence-speech.js';
 import { TurnCompletion } from './conversation/turn/turn-completion.js';
 import { ConversationHttpController } from './conversation/conversation.http.controller.js';
 import { HealthHttpController } from './health/health.http.controller.js';
+import { JetStreamKvLearnerStore } from './learners/jetstream-kv.learner-store.js';
+import { LearnerProgressUseCase } from './learners/learner-progress.use-case.js';
+import { LEARNER_STORE } from './learners/learner-store.port.js';
+import { LearnersHttpController } from './learners/learners.http.controller.js';
 import { HttpMetricsMiddleware } from './http/http-metrics.middleware.js';
 import { ParleyErrorFilter } from './http/parley-error.filter.js';
 import { RateLimitMiddleware } from './http/rate-limit.middleware.js';
@@ -47,7 +51,7 @@ export class GatewayModule implements NestModule {
           },
         ]),
       ],
-      controllers: [ConversationHttpController, HealthHttpController],
+      controllers: [ConversationHttpController, HealthHttpController, LearnersHttpController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: ParleyErrorFilter },
@@ -61,6 +65,12 @@ export class GatewayModule implements NestModule {
               maxMessages: config.sessionMaxMessages,
             }),
         },
+        {
+          provide: LEARNER_STORE,
+          inject: [NATS_CONNECTION],
+          useFactory: (nats: NatsConnection) => new JetStreamKvLearnerStore(nats, config.learnerBucket),
+        },
+        LearnerProgressUseCase,
         // The turn's ports, provided by the NATS clients.
         LlmClient,
         TtsClient,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { responseFormatSchema } from './json-schema.js';
 
 /** Limits on what a caller may ask of the LLM service. */
 export const LLM_LIMITS = {
@@ -27,6 +28,8 @@ export const chatRequestSchema = z.object({
     .refine((messages) => messages.at(-1)?.role === 'user', 'the last message must be from the user'),
   max_tokens: z.number().int().min(LLM_LIMITS.maxTokens.min).max(LLM_LIMITS.maxTokens.max).optional(),
   temperature: z.number().min(LLM_LIMITS.temperature.min).max(LLM_LIMITS.temperature.max).optional(),
+  /** Constrains the answer to JSON (any object, or one matching a schema); free text without it. */
+  response_format: responseFormatSchema.optional(),
 });
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
 
@@ -44,6 +47,12 @@ export const chatStreamMessageSchema = z.discriminatedUnion('type', [
     model: z.string(),
     /** Which replica generated the stream (host:pid), for logs and tests. */
     replica: z.string(),
+    /**
+     * With `response_format`: the parsed answer, present exactly when the JSON is complete and
+     * matches the schema. `stop_reason: "max_tokens"` without `value` means the JSON was cut by
+     * the token limit; it is never passed on as valid.
+     */
+    value: z.record(z.string(), z.unknown()).optional(),
   }),
 ]);
 export type ChatStreamMessage = z.infer<typeof chatStreamMessageSchema>;

@@ -1,9 +1,11 @@
-import type { ChatMessage, StopReason } from '@parley/contracts';
+import type { ChatMessage, ResponseFormat, StopReason } from '@parley/contracts';
 
 export interface GenerationRequest {
   messages: ChatMessage[];
   maxTokens: number;
   temperature: number;
+  /** Constrain the output to JSON (a grammar): every token keeps it a prefix of a valid answer. */
+  responseFormat?: ResponseFormat;
 }
 
 export interface GenerationResult {
