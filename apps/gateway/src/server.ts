@@ -3,13 +3,13 @@ import { existsSync } from 'node:fs';
 import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { JsonLogger } from '@parley/service-kit';
+import { serviceLogger } from '@parley/service-kit';
 import { GatewayModule } from './app.module.js';
 import type { GatewayConfig } from './config.js';
 
 /** Creates and starts the gateway (also used by the tests, which pass their own config). */
 export async function startGateway(config: GatewayConfig): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), { logger: new JsonLogger('gateway') });
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), { logger: serviceLogger('gateway') });
   app.enableShutdownHooks();
   // Browsers may read the request id (to quote it in a bug report).
   app.enableCors({ exposedHeaders: ['X-Request-Id'] });

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { queueGroup, type ServiceName } from '@parley/contracts';
 import { BinaryAwareNatsSerializer } from './binary-transport.js';
-import { JsonLogger } from './json-logger.js';
+import { serviceLogger } from './json-logger.js';
 import { RequestContextInterceptor } from './request-context.interceptor.js';
 import { natsUrl } from './nats.js';
 
@@ -23,7 +23,7 @@ export interface ServiceBootstrapOptions {
  */
 export async function bootstrapService(options: ServiceBootstrapOptions): Promise<INestApplication> {
   const logger = new Logger(`${options.service}-service`);
-  const app = await NestFactory.create(options.module, { logger: new JsonLogger(options.service) });
+  const app = await NestFactory.create(options.module, { logger: serviceLogger(options.service) });
   app.enableShutdownHooks();
   app.useGlobalInterceptors(new RequestContextInterceptor());
   app.connectMicroservice<MicroserviceOptions>(

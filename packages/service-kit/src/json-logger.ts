@@ -1,4 +1,4 @@
-import type { LoggerService, LogLevel } from '@nestjs/common';
+import { ConsoleLogger, type LoggerService, type LogLevel } from '@nestjs/common';
 import { pino, type Logger as Pino } from 'pino';
 import { logLevels } from './logging.js';
 import { currentRequestId } from './request-context.js';
@@ -74,5 +74,22 @@ export class JsonLogger implements LoggerService {
     if (message instanceof Error) this.pino[level]({ ...fields, err: message }, message.message);
     else if (typeof message === 'object' && message !== null) this.pino[level]({ ...fields, ...message });
     else this.pino[level](fields, String(message));
+  }
+}
+
+/**
+ * The logger a Parley process runs with: JSON lines (the default, what log stores read), or
+ * NestJS's coloured text with LOG_FORMAT=text (what `npm start` shows a developer), where the
+ * request id follows the component's name.
+ */
+export function serviceLogger(service: string, env: NodeJS.ProcessEnv = process.env): LoggerService {
+  if (env.LOG_FORMAT !== 'text') return new JsonLogger(service, env.LOG_LEVEL || 'log');
+  return new RequestAwareConsoleLogger(service, { logLevels: logLevels(env.LOG_LEVEL || 'log') });
+}
+
+class RequestAwareConsoleLogger extends ConsoleLogger {
+  protected override formatContext(context: string): string {
+    const requestId = currentRequestId();
+    return super.formatContext(requestId ? `${context} ${requestId}` : context);
   }
 }
