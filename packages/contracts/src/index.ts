@@ -14,3 +14,6 @@ export * from './turn-events.js';
 export * from './tts.js';
 export * from './stt.js';
 export * from './metrics.js';
+export * from './openai.js';
+export * from './http-responses.js';
+export * from './streams.js';

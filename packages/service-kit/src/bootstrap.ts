@@ -6,7 +6,7 @@ import { queueGroup, type ServiceName } from '@parley/contracts';
 import { BinaryAwareNatsSerializer } from './binary-transport.js';
 import { serviceLogger } from './json-logger.js';
 import { RequestContextInterceptor } from './request-context.interceptor.js';
-import { natsUrl } from './nats.js';
+import { NATS_RECONNECT, natsUrl } from './nats.js';
 
 export interface ServiceBootstrapOptions {
   service: ServiceName;
@@ -31,6 +31,7 @@ export async function bootstrapService(options: ServiceBootstrapOptions): Promis
       transport: Transport.NATS,
       options: {
         servers: natsUrl(),
+        ...NATS_RECONNECT,
         queue: queueGroup(options.service),
         name: `${options.service}-service`,
         ...(options.binaryReplies ? { serializer: new BinaryAwareNatsSerializer() } : {}),
@@ -40,6 +41,8 @@ export async function bootstrapService(options: ServiceBootstrapOptions): Promis
   );
   await app.startAllMicroservices();
   await app.listen(options.httpPort, '0.0.0.0');
-  logger.log(`listening on NATS ${natsUrl()} (queue ${queueGroup(options.service)}), metrics on ${await app.getUrl()}/metrics`);
+  logger.log(
+    `listening on NATS ${natsUrl()} (queue ${queueGroup(options.service)}), metrics on ${await app.getUrl()}/metrics`,
+  );
   return app;
 }

@@ -16,6 +16,7 @@ export * from './engine-request.js';
 export * from './buckets.js';
 export * from './audio-container.js';
 export * from './probes.js';
+export * from './broker.js';
 export * from './request-context.js';
 export * from './request-context.interceptor.js';
 export * from './json-logger.js';

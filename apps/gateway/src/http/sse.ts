@@ -2,6 +2,7 @@ import type { Response } from 'express';
 import type { TurnEvent } from '@parley/contracts';
 import type { Observable } from 'rxjs';
 import { endingOnce } from '../conversation/turn/turn-events.js';
+import { openEventStream } from './event-stream.js';
 
 /** An error event names the request (as the X-Request-Id header does) so a report can quote it. */
 function withRequestId(event: TurnEvent, res: Response): TurnEvent['data'] {
@@ -15,13 +16,7 @@ function withRequestId(event: TurnEvent, res: Response): TurnEvent['data'] {
  * subscription is dropped, which cancels the work upstream.
  */
 export function writeSse(res: Response, events: Observable<TurnEvent>): void {
-  res.status(200);
-  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-cache, no-transform');
-  res.setHeader('Connection', 'keep-alive');
-  res.setHeader('X-Accel-Buffering', 'no');
-  res.flushHeaders();
-  res.socket?.setNoDelay(true);
+  openEventStream(res);
 
   const subscription = endingOnce(events).subscribe({
     next: (event) => res.write(`event: ${event.event}\ndata: ${JSON.stringify(withRequestId(event, res))}\n\n`),
