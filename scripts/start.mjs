@@ -134,7 +134,8 @@ async function modelEnvironment() {
 
 ensureBuilt();
 await ensureNats();
-const env = { NATS_URL: natsUrl, ...(await modelEnvironment()) };
+// Readable text on a terminal; LOG_FORMAT=json for the JSON lines the deployments write.
+const env = { NATS_URL: natsUrl, LOG_FORMAT: process.env.LOG_FORMAT || 'text', ...(await modelEnvironment()) };
 run('llm', process.execPath, ['apps/llm-service/dist/main.js'], env);
 run('stt', process.execPath, ['apps/stt-service/dist/main.js'], env);
 run('tts', process.execPath, ['apps/tts-service/dist/main.js'], env);

@@ -36,6 +36,7 @@ import { LearnersHttpController } from './learners/learners.http.controller.js';
 import { HttpMetricsMiddleware } from './http/http-metrics.middleware.js';
 import { HttpExceptionFilter } from './http/http-exception.filter.js';
 import { ParleyErrorFilter } from './http/parley-error.filter.js';
+import { RequestIdMiddleware } from './http/request-id.middleware.js';
 import { TurnMetrics } from './http/turn-metrics.js';
 import { LlmClient } from './services/llm.client.js';
 import { NATS_CLIENT } from './services/nats-client.js';
@@ -153,7 +154,7 @@ export class GatewayModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware).forRoutes('*path');
+    consumer.apply(RequestIdMiddleware, HttpMetricsMiddleware).forRoutes('*path');
     consumer.apply(OriginGuardMiddleware).forRoutes('api/*path', 'v1/*path');
     consumer.apply(ApiKeyMiddleware, RateLimitMiddleware).forRoutes(...GUARDED_ROUTES);
     consumer

@@ -3,14 +3,14 @@ import { existsSync } from 'node:fs';
 import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { logLevels } from '@parley/service-kit';
+import { serviceLogger } from '@parley/service-kit';
 import { GatewayModule } from './app.module.js';
 import type { GatewayConfig } from './config.js';
 import { applyBrowserEdge } from './edge/browser-edge.js';
 
 /** Creates and starts the gateway (also used by the tests, which pass their own config). */
 export async function startGateway(config: GatewayConfig): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), { logger: logLevels() });
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), { logger: serviceLogger('gateway') });
   app.enableShutdownHooks();
   applyBrowserEdge(app);
   if (config.publicDir && existsSync(config.publicDir)) app.useStaticAssets(config.publicDir);

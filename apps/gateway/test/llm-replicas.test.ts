@@ -130,7 +130,7 @@ describe('llm-service replicas behind the gateway', () => {
       expect(Date.now() - started).toBeLessThan(10_000);
       const terminal = events.filter((e) => e.event === 'complete' || e.event === 'error');
       expect(terminal).toHaveLength(1);
-      expect(terminal[0]).toEqual({ event: 'error', data: { code: 'TIMEOUT', error: expect.stringMatching(/llm/) } });
+      expect(terminal[0]).toEqual({ event: 'error', data: { code: 'TIMEOUT', error: expect.stringMatching(/llm/), request_id: expect.any(String) } });
     } finally {
       await longGateway.close();
       await Promise.all(replicas.map((r) => r.service.exited));
@@ -143,7 +143,7 @@ describe('llm-service replicas behind the gateway', () => {
     const { events } = await postSse(`${gateway.url}/api/conversation/text-stream`, TURN);
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(events.map((e) => e.event)).toEqual(['response_start', 'error']);
-    expect(events[1]!.data).toEqual({ code: 'SERVICE_UNAVAILABLE', error: expect.stringMatching(/llm service is not running/) });
+    expect(events[1]!.data).toEqual({ code: 'SERVICE_UNAVAILABLE', error: expect.stringMatching(/llm service is not running/), request_id: expect.any(String) });
     const blocking = await fetch(`${gateway.url}/api/conversation/text`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },

@@ -253,7 +253,7 @@ describe('voice conversation: speech in, streamed text and sentence-by-sentence 
     const silence = silentWav(2);
     const { events } = await speakStream(silence, 'silence.wav');
     expect(events.map((e) => e.event)).toEqual(['start', 'error']);
-    expect(events[1]!.data).toEqual({ code: 'NO_SPEECH', error: expect.any(String) });
+    expect(events[1]!.data).toEqual({ code: 'NO_SPEECH', error: expect.any(String), request_id: expect.any(String) });
     const res = await postForm(`${gateway.url}/api/conversation/speak`, FIELDS, { field: 'audio', name: 's.wav', bytes: silence });
     expect(res.status).toBe(422);
   });
@@ -325,7 +325,7 @@ describe('voice conversation: speech in, streamed text and sentence-by-sentence 
     try {
       const { events } = await speakStream(await readFile(speech.wav), 'speech.wav');
       expect(events.map((e) => e.event)).toEqual(['start', 'error']);
-      expect(events[1]!.data).toEqual({ code: 'SERVICE_UNAVAILABLE', error: expect.stringMatching(/stt/) });
+      expect(events[1]!.data).toEqual({ code: 'SERVICE_UNAVAILABLE', error: expect.stringMatching(/stt/), request_id: expect.any(String) });
       const res = await postForm(`${gateway.url}/api/conversation/transcribe`, {}, { field: 'audio', name: 'a.wav', bytes: await readFile(speech.wav) });
       expect(res.status).toBe(503);
     } finally {

@@ -38,7 +38,8 @@ export interface TurnEventMap {
   };
   /** With `"feedback":true`: after the last `response_chunk`, before `complete`. */
   feedback: Feedback;
-  error: { error: string; code: ErrorCode };
+  /** `request_id`: the request's X-Request-Id, the id on every log line of the turn (Parley extension). */
+  error: { error: string; code: ErrorCode; request_id?: string };
 }
 
 export type TurnEventName = keyof TurnEventMap;

@@ -30,19 +30,34 @@ function by(labels: readonly string[]): string {
 }
 
 /** `sum by (labels) (rate(counter[window]))`; for a histogram, its `_count`. */
-export function sumRate(definition: MetricDefinition, labels: readonly string[], matchers: Matchers = {}, window = RATE_INTERVAL): string {
+export function sumRate(
+  definition: MetricDefinition,
+  labels: readonly string[],
+  matchers: Matchers = {},
+  window = RATE_INTERVAL,
+): string {
   const series = definition.type === 'histogram' ? histogramSeries(definition).count : definition.name;
   return `sum${by(labels)} (rate(${selector(series, matchers)}[${window}]))`;
 }
 
 /** `sum by (labels) (gauge)`. */
-export function sumOf(definition: MetricDefinition | string, labels: readonly string[], matchers: Matchers = {}): string {
+export function sumOf(
+  definition: MetricDefinition | string,
+  labels: readonly string[],
+  matchers: Matchers = {},
+): string {
   const name = typeof definition === 'string' ? definition : definition.name;
   return `sum${by(labels)} (${selector(name, matchers)})`;
 }
 
 /** The q-quantile of a histogram over `window`, kept apart by `labels`. */
-export function quantile(q: number, definition: MetricDefinition, labels: readonly string[], matchers: Matchers = {}, window = RATE_INTERVAL): string {
+export function quantile(
+  q: number,
+  definition: MetricDefinition,
+  labels: readonly string[],
+  matchers: Matchers = {},
+  window = RATE_INTERVAL,
+): string {
   const { bucket } = histogramSeries(definition);
   return `histogram_quantile(${q}, sum${by([...labels, 'le'])} (rate(${selector(bucket, matchers)}[${window}])))`;
 }

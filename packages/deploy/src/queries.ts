@@ -14,7 +14,9 @@ export interface NamedQuery {
 
 export function dashboardPanelQueries(): NamedQuery[] {
   return DASHBOARDS.flatMap((spec) => {
-    const panels = new Map<string, PanelSpec>(spec.rows.flatMap((row) => row.panels.map((panel) => [panel.title, panel] as const)));
+    const panels = new Map<string, PanelSpec>(
+      spec.rows.flatMap((row) => row.panels.map((panel) => [panel.title, panel] as const)),
+    );
     // Read from the built JSON (what users import), matched back to the panel's spec.
     return dashboardQueries(buildDashboard(spec)).map(({ panel, expr }) => {
       const panelSpec = panels.get(panel);
@@ -26,8 +28,16 @@ export function dashboardPanelQueries(): NamedQuery[] {
 
 export function ruleQueries(): NamedQuery[] {
   return [
-    ...Object.values(RECORDING_RULES).map((rule) => ({ source: `record ${rule.record}`, expr: rule.expr, traffic: false })),
-    ...ALERTS.map((rule) => ({ source: `alert ${rule.alert}${rule.labels.service ? ` (${rule.labels.service})` : ''}`, expr: rule.expr, traffic: false })),
+    ...Object.values(RECORDING_RULES).map((rule) => ({
+      source: `record ${rule.record}`,
+      expr: rule.expr,
+      traffic: false,
+    })),
+    ...ALERTS.map((rule) => ({
+      source: `alert ${rule.alert}${rule.labels.service ? ` (${rule.labels.service})` : ''}`,
+      expr: rule.expr,
+      traffic: false,
+    })),
   ];
 }
 

@@ -23,7 +23,10 @@ interface AlertCase {
   firing: Array<Record<string, string>>;
 }
 
-const series = (name: string, labels: Record<string, string>, values: string): InputSeries => ({ series: selector(name, labels), values });
+const series = (name: string, labels: Record<string, string>, values: string): InputSeries => ({
+  series: selector(name, labels),
+  values,
+});
 const target = (service: string, instance = `${service}-0:9100`) => ({ service, instance, job: service });
 const { bucket: firstAudioBucket } = histogramSeries(METRICS.turnTimeToFirstAudio);
 const { count: requestCount } = histogramSeries(METRICS.requestDuration);
@@ -34,14 +37,21 @@ const everyServiceUp = (except?: string) =>
 /** First-audio latencies: `count` turns per minute, all within the bucket `le`. */
 const firstAudioTurns = (le: string) =>
   ['1', '2.5', '5', '+Inf'].map((bound) =>
-    series(firstAudioBucket, { service: 'gateway', route: 'speak-stream', le: bound }, Number(bound) >= Number(le) || bound === '+Inf' ? '0+10x30' : '0x30'),
+    series(
+      firstAudioBucket,
+      { service: 'gateway', route: 'speak-stream', le: bound },
+      Number(bound) >= Number(le) || bound === '+Inf' ? '0+10x30' : '0x30',
+    ),
   );
 
 export const ALERT_CASES: AlertCase[] = [
   {
     alertname: 'ParleyModelNotLoaded',
     name: `fires when a replica answers but its model has not loaded for ${THRESHOLDS.modelLoadGrace}`,
-    input: [series(RUNTIME_METRICS.up, target('stt'), '1x30'), series(METRICS.modelLoaded.name, { ...target('stt'), model: 'base.en' }, '0x30')],
+    input: [
+      series(RUNTIME_METRICS.up, target('stt'), '1x30'),
+      series(METRICS.modelLoaded.name, { ...target('stt'), model: 'base.en' }, '0x30'),
+    ],
     evalTime: '15m',
     firing: [{ service: 'stt', instance: 'stt-0:9100' }],
   },
@@ -55,7 +65,10 @@ export const ALERT_CASES: AlertCase[] = [
   {
     alertname: 'ParleyModelNotLoaded',
     name: 'stays quiet when the model is loaded',
-    input: [series(RUNTIME_METRICS.up, target('tts'), '1x30'), series(METRICS.modelLoaded.name, { ...target('tts'), model: 'voices' }, '1x30')],
+    input: [
+      series(RUNTIME_METRICS.up, target('tts'), '1x30'),
+      series(METRICS.modelLoaded.name, { ...target('tts'), model: 'voices' }, '1x30'),
+    ],
     evalTime: '15m',
     firing: [],
   },
@@ -139,14 +152,20 @@ export const ALERT_CASES: AlertCase[] = [
   {
     alertname: 'ParleyQueueSaturated',
     name: 'fires when the queue stays nearly full',
-    input: [series(METRICS.queueDepth.name, target('llm'), '15x20'), series(METRICS.queueCapacity.name, target('llm'), '16x20')],
+    input: [
+      series(METRICS.queueDepth.name, target('llm'), '15x20'),
+      series(METRICS.queueCapacity.name, target('llm'), '16x20'),
+    ],
     evalTime: '10m',
     firing: [{ service: 'llm' }],
   },
   {
     alertname: 'ParleyQueueSaturated',
     name: 'stays quiet with a short queue',
-    input: [series(METRICS.queueDepth.name, target('llm'), '2x20'), series(METRICS.queueCapacity.name, target('llm'), '16x20')],
+    input: [
+      series(METRICS.queueDepth.name, target('llm'), '2x20'),
+      series(METRICS.queueCapacity.name, target('llm'), '16x20'),
+    ],
     evalTime: '10m',
     firing: [],
   },
@@ -175,13 +194,18 @@ function expectedAlert(rule: AlertRule, labels: Record<string, string>) {
   const allLabels = { ...labels, ...rule.labels };
   return {
     exp_labels: allLabels,
-    exp_annotations: { summary: render(rule.annotations.summary, allLabels), description: render(rule.annotations.description, allLabels) },
+    exp_annotations: {
+      summary: render(rule.annotations.summary, allLabels),
+      description: render(rule.annotations.description, allLabels),
+    },
   };
 }
 
 /** The rule each firing alert comes from (per-service rules share an alert name). */
 function ruleFor(alertname: string, labels: Record<string, string>): AlertRule {
-  const rule = ALERTS.find((r) => r.alert === alertname && (r.labels.service === undefined || r.labels.service === labels.service));
+  const rule = ALERTS.find(
+    (r) => r.alert === alertname && (r.labels.service === undefined || r.labels.service === labels.service),
+  );
   if (!rule) throw new Error(`no alert rule ${alertname} for ${JSON.stringify(labels)}`);
   return rule;
 }

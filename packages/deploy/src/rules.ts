@@ -1,4 +1,10 @@
-import { METRICS, MODEL_SERVICES, METRIC_SERVICES, RUNTIME_METRICS, SERVER_FAULT_OUTCOMES_REGEX } from '@parley/contracts';
+import {
+  METRICS,
+  MODEL_SERVICES,
+  METRIC_SERVICES,
+  RUNTIME_METRICS,
+  SERVER_FAULT_OUTCOMES_REGEX,
+} from '@parley/contracts';
 import { quantile, ratio, selector, sumRate } from './promql.js';
 
 /**
@@ -71,18 +77,16 @@ export const ALERTS: AlertRule[] = [
       description: `The replica answers scrapes but its model has not loaded for ${THRESHOLDS.modelLoadGrace} (failed, or stuck loading): its readiness probe keeps it out of service. Read its log for the load error.`,
     },
   },
-  ...METRIC_SERVICES.map(
-    (service): AlertRule => ({
-      alert: 'ParleyNoReplicaAnswering',
-      expr: `absent(${selector(RUNTIME_METRICS.up, { service })} == 1)`,
-      for: '2m',
-      labels: { severity: 'critical', service },
-      annotations: {
-        summary: `no ${service} replica answers`,
-        description: `Prometheus has reached no ${service} replica for 2 minutes: every request needing it fails.`,
-      },
-    }),
-  ),
+  ...METRIC_SERVICES.map((service): AlertRule => ({
+    alert: 'ParleyNoReplicaAnswering',
+    expr: `absent(${selector(RUNTIME_METRICS.up, { service })} == 1)`,
+    for: '2m',
+    labels: { severity: 'critical', service },
+    annotations: {
+      summary: `no ${service} replica answers`,
+      description: `Prometheus has reached no ${service} replica for 2 minutes: every request needing it fails.`,
+    },
+  })),
   {
     alert: 'ParleyHighErrorRatio',
     expr: `${RECORDING_RULES.requestErrorRatio.record} > ${THRESHOLDS.errorRatio}`,
@@ -120,7 +124,8 @@ export const ALERTS: AlertRule[] = [
     labels: { severity: 'warning' },
     annotations: {
       summary: `{{ $labels.service }} queue is more than ${THRESHOLDS.queueSaturation * 100}% full`,
-      description: 'Requests wait for an engine slot and new ones will soon be refused with SERVICE_BUSY: add replicas (or let the autoscaler).',
+      description:
+        'Requests wait for an engine slot and new ones will soon be refused with SERVICE_BUSY: add replicas (or let the autoscaler).',
     },
   },
   {

@@ -3,7 +3,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generatedArtifacts, RULE_TESTS_FILE, RULES_FILE } from '../src/artifacts.js';
-import { dashboardPanelQueries, metricNamesIn, RECORDED_SERIES, ruleQueries, vocabularySeriesNames } from '../src/queries.js';
+import {
+  dashboardPanelQueries,
+  metricNamesIn,
+  RECORDED_SERIES,
+  ruleQueries,
+  vocabularySeriesNames,
+} from '../src/queries.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -22,7 +28,7 @@ describe('generated dashboards and rules', () => {
     }
   });
 
-  it('read only metrics of the vocabulary (or the rules\' own recorded series)', () => {
+  it("read only metrics of the vocabulary (or the rules' own recorded series)", () => {
     const known = vocabularySeriesNames();
     const queries = [...dashboardPanelQueries(), ...ruleQueries()];
     expect(queries.length).toBeGreaterThan(40);
@@ -35,8 +41,12 @@ describe('generated dashboards and rules', () => {
   });
 
   it('finds the metric names in PromQL, and only those', () => {
-    expect(metricNamesIn('histogram_quantile(0.95, sum by (service, le) (rate(parley_x_bucket{outcome=~"a|b"}[5m])))')).toEqual(['parley_x_bucket']);
-    expect(metricNamesIn('max by (service) (up{service=~"llm"}) == 1 unless on (service) max(parley_model_loaded) == 1')).toEqual(['up', 'parley_model_loaded']);
+    expect(
+      metricNamesIn('histogram_quantile(0.95, sum by (service, le) (rate(parley_x_bucket{outcome=~"a|b"}[5m])))'),
+    ).toEqual(['parley_x_bucket']);
+    expect(
+      metricNamesIn('max by (service) (up{service=~"llm"}) == 1 unless on (service) max(parley_model_loaded) == 1'),
+    ).toEqual(['up', 'parley_model_loaded']);
     expect(metricNamesIn('parley:ratio > 0.05')).toEqual(['parley:ratio']);
   });
 
@@ -45,9 +55,21 @@ describe('generated dashboards and rules', () => {
     expect(new Set(queries.map((q) => q.source)).size).toBeGreaterThan(25);
     for (const [path, content] of generatedArtifacts()) {
       if (!path.endsWith('.json')) continue;
-      const dashboard = JSON.parse(content) as { uid: string; panels: Array<{ type: string; title: string; description?: string; targets?: unknown[]; fieldConfig?: { defaults?: { unit?: string } } }> };
+      const dashboard = JSON.parse(content) as {
+        uid: string;
+        panels: Array<{
+          type: string;
+          title: string;
+          description?: string;
+          targets?: unknown[];
+          fieldConfig?: { defaults?: { unit?: string } };
+        }>;
+      };
       for (const panel of dashboard.panels.filter((p) => p.type !== 'row')) {
-        expect({ panel: panel.title, hasQueries: (panel.targets?.length ?? 0) > 0 }).toEqual({ panel: panel.title, hasQueries: true });
+        expect({ panel: panel.title, hasQueries: (panel.targets?.length ?? 0) > 0 }).toEqual({
+          panel: panel.title,
+          hasQueries: true,
+        });
         expect(panel.description).toMatch(/\S/);
         expect(panel.fieldConfig?.defaults?.unit).toMatch(/\S/);
       }
@@ -58,14 +80,24 @@ describe('generated dashboards and rules', () => {
 describe('Prometheus rules', () => {
   it('pass promtool check rules', () => {
     const result = promtool(['check', 'rules', RULES_FILE]);
-    expect({ status: result.status, output: result.stdout + result.stderr }).toEqual({ status: 0, output: expect.stringContaining('SUCCESS') });
+    expect({ status: result.status, output: result.stdout + result.stderr }).toEqual({
+      status: 0,
+      output: expect.stringContaining('SUCCESS'),
+    });
   });
 
   it('pass their promtool unit tests: every alert fires when it should and stays quiet otherwise', () => {
     const result = promtool(['test', 'rules', RULE_TESTS_FILE]);
-    expect({ status: result.status, output: result.stdout + result.stderr }).toEqual({ status: 0, output: expect.stringContaining('SUCCESS') });
+    expect({ status: result.status, output: result.stdout + result.stderr }).toEqual({
+      status: 0,
+      output: expect.stringContaining('SUCCESS'),
+    });
     const tests = readFileSync(join(ROOT, RULE_TESTS_FILE), 'utf8');
-    const alerts = new Set(ruleQueries().filter((q) => q.source.startsWith('alert ')).map((q) => q.source.split(' ')[1]));
+    const alerts = new Set(
+      ruleQueries()
+        .filter((q) => q.source.startsWith('alert '))
+        .map((q) => q.source.split(' ')[1]),
+    );
     for (const alert of alerts) {
       expect({ alert, fires: new RegExp(`name: ${alert} fires`).test(tests) }).toEqual({ alert, fires: true });
       expect({ alert, quiet: new RegExp(`name: ${alert} stays quiet`).test(tests) }).toEqual({ alert, quiet: true });

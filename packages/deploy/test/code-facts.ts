@@ -56,4 +56,9 @@ export function entryPointExists(command: readonly string[]): boolean {
   }
 }
 
-export const APP_OF_SERVICE: Record<string, App> = { gateway: 'gateway', llm: 'llm-service', stt: 'stt-service', tts: 'tts-service' };
+export const APP_OF_SERVICE: Record<string, App> = {
+  gateway: 'gateway',
+  llm: 'llm-service',
+  stt: 'stt-service',
+  tts: 'tts-service',
+};

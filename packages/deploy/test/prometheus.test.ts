@@ -5,15 +5,32 @@ import { join } from 'node:path';
 import { METRIC_SERVICES, METRICS, RUNTIME_METRICS } from '@parley/contracts';
 import { startNatsServer, waitUntil, type TestNatsServer } from '@parley/service-kit/testing';
 import { RULES_FILE } from '../src/artifacts.js';
-import { dashboardPanelQueries, metricNamesIn, RECORDED_SERIES, ruleQueries, withGrafanaVariables } from '../src/queries.js';
-import { instantQuery, logsOf, ROOT, run, startParley, startPrometheus, type RunningService, type TestPrometheus } from './system.js';
+import {
+  dashboardPanelQueries,
+  metricNamesIn,
+  RECORDED_SERIES,
+  ruleQueries,
+  withGrafanaVariables,
+} from '../src/queries.js';
+import {
+  instantQuery,
+  logsOf,
+  ROOT,
+  run,
+  startParley,
+  startPrometheus,
+  type RunningService,
+  type TestPrometheus,
+} from './system.js';
 
 const TURN_FIELDS = { language: 'en', difficulty: 'beginner', scenario: 'greeting' };
 /**
  * prom-client's own default metrics: gauges named `_total` (its naming, not ours: see FACTS;
  * `nodejs_active_handles_total` and `nodejs_active_requests_total` are the same case).
  */
-const ALLOWED_LINT_PROBLEMS = [/^nodejs_active_(resources|handles|requests)_total non-counter metrics should not have "_total" suffix$/];
+const ALLOWED_LINT_PROBLEMS = [
+  /^nodejs_active_(resources|handles|requests)_total non-counter metrics should not have "_total" suffix$/,
+];
 
 /**
  * Every dashboard panel and every rule, evaluated by a real Prometheus that scrapes the four
@@ -48,16 +65,22 @@ describe('dashboards and rules against a real Prometheus scraping every service'
 
   /** A text turn, a spoken turn, a silent recording (NO_SPEECH) and a caller's mistake (400). */
   async function driveTraffic() {
-    const text = await streamedTurn('/api/conversation/text-stream', JSON.stringify({ message: 'Hello, how are you?', ...TURN_FIELDS }), {
-      'Content-Type': 'application/json',
-    });
+    const text = await streamedTurn(
+      '/api/conversation/text-stream',
+      JSON.stringify({ message: 'Hello, how are you?', ...TURN_FIELDS }),
+      {
+        'Content-Type': 'application/json',
+      },
+    );
     expect(text.text).toContain('event: complete');
     const spoken = await streamedTurn('/api/conversation/speak-stream', voiceForm(speechWav));
     expect(spoken.text).toContain('event: audio');
     expect(spoken.text).toContain('event: complete');
     const silent = await streamedTurn('/api/conversation/speak-stream', voiceForm(silenceWav));
     expect(silent.text).toContain('"code":"NO_SPEECH"');
-    const invalid = await streamedTurn('/api/conversation/text-stream', JSON.stringify({ language: 'en' }), { 'Content-Type': 'application/json' });
+    const invalid = await streamedTurn('/api/conversation/text-stream', JSON.stringify({ language: 'en' }), {
+      'Content-Type': 'application/json',
+    });
     expect(invalid.status).toBe(400);
   }
 
@@ -76,23 +99,37 @@ describe('dashboards and rules against a real Prometheus scraping every service'
     services = await startParley(nats.url, dir);
     gatewayUrl = `http://127.0.0.1:${services.find((s) => s.service === 'gateway')!.httpPort}`;
     await waitUntil(
-      async () => (await Promise.all(services.map(async (s) => (await fetch(`http://127.0.0.1:${s.httpPort}/readyz`)).ok))).every(Boolean),
+      async () =>
+        (await Promise.all(services.map(async (s) => (await fetch(`http://127.0.0.1:${s.httpPort}/readyz`)).ok))).every(
+          Boolean,
+        ),
       'every service ready',
       90_000,
       200,
     ).catch(fail);
     prometheus = await startPrometheus(dir, services, join(ROOT, RULES_FILE));
-    await waitUntil(async () => (await scalar('count(up == 1)')) === services.length, 'every target scraped', 20_000, 200);
+    await waitUntil(
+      async () => (await scalar('count(up == 1)')) === services.length,
+      'every target scraped',
+      20_000,
+      200,
+    );
 
     // Two rounds with scrapes between: a series created by the first round grows in the second,
     // so rates and quantiles over the window have something to show.
     await driveTraffic();
     await new Promise((resolve) => setTimeout(resolve, 2500));
     await driveTraffic();
-    await waitUntil(async () => (await scalar(`sum(${METRICS.turns.name})`)) === 6, 'six turns counted by Prometheus', 20_000, 200);
+    await waitUntil(
+      async () => (await scalar(`sum(${METRICS.turns.name})`)) === 6,
+      'six turns counted by Prometheus',
+      20_000,
+      200,
+    );
     // At least two more scrapes (and rule evaluations) after the last turn.
     await new Promise((resolve) => setTimeout(resolve, 2500));
-    for (const { service, httpPort } of services) expositions.set(service, await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text());
+    for (const { service, httpPort } of services)
+      expositions.set(service, await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text());
   }, 300_000);
 
   afterAll(async () => {
@@ -107,7 +144,11 @@ describe('dashboards and rules against a real Prometheus scraping every service'
       const alive = await fetch(`http://127.0.0.1:${httpPort}/healthz`);
       expect({ service, status: alive.status }).toEqual({ service, status: 200 });
       const ready = (await (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).json()) as Record<string, string>;
-      expect(ready).toEqual({ status: 'ready', broker: 'connected', ...(service === 'gateway' ? {} : { model: 'loaded' }) });
+      expect(ready).toEqual({
+        status: 'ready',
+        broker: 'connected',
+        ...(service === 'gateway' ? {} : { model: 'loaded' }),
+      });
     }
   });
 
@@ -123,7 +164,8 @@ describe('dashboards and rules against a real Prometheus scraping every service'
     for (const { source, expr, traffic } of queries) {
       const result = await instantQuery(prometheus.url, withGrafanaVariables(expr));
       if (result.status !== 'success') problems.push(`${source}: ${result.error} in ${expr}`);
-      else if (traffic && !result.data!.result.some((r) => Number.isFinite(Number(r.value[1])))) problems.push(`${source}: no data from ${expr}`);
+      else if (traffic && !result.data!.result.some((r) => Number.isFinite(Number(r.value[1]))))
+        problems.push(`${source}: no data from ${expr}`);
     }
     expect(problems).toEqual([]);
     expect(queries.filter((q) => q.traffic).length).toBeGreaterThan(30);
@@ -136,7 +178,9 @@ describe('dashboards and rules against a real Prometheus scraping every service'
       if (result.status !== 'success') problems.push(`${source}: ${result.error}`);
     }
     expect(problems).toEqual([]);
-    const rules = (await (await fetch(`${prometheus.url}/api/v1/rules`)).json()) as { data: { groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }> } };
+    const rules = (await (await fetch(`${prometheus.url}/api/v1/rules`)).json()) as {
+      data: { groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }> };
+    };
     const loaded = rules.data.groups.flatMap((group) => group.rules);
     expect(loaded.length).toBe(ruleQueries().length);
     expect(loaded.filter((rule) => rule.health !== 'ok')).toEqual([]);

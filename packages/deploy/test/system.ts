@@ -25,14 +25,21 @@ export interface RunningService {
 }
 
 /** The four services as built processes on generated models, against the given broker. */
-export async function startParley(natsUrl: string, dir: string): Promise<RunningService[]> {
+export async function startParley(natsUrl: string, dir: string, logLevel = 'warn'): Promise<RunningService[]> {
   for (const [service, main] of Object.entries(MAINS)) {
     if (!existsSync(main)) throw new Error(`${service} is not built (${main}): run npx turbo run build first`);
   }
   const gguf = await writeTinyGguf(join(dir, 'tiny.gguf'));
   await writeTinyWhisperModel(join(dir, 'whisper.bin'));
   await writeTinyPiperVoice(join(dir, 'voice'));
-  const voices = [{ id: 'tiny-voice', languages: LANGUAGE_CODES, model: join(dir, 'voice', 'model.onnx'), tokens: join(dir, 'voice', 'tokens.txt') }];
+  const voices = [
+    {
+      id: 'tiny-voice',
+      languages: LANGUAGE_CODES,
+      model: join(dir, 'voice', 'model.onnx'),
+      tokens: join(dir, 'voice', 'tokens.txt'),
+    },
+  ];
   const env: Record<MetricService, (port: number) => Record<string, string>> = {
     llm: (port) => ({ LLM_MODEL_PATH: gguf.path, LLM_THREADS: '1', LLM_HTTP_PORT: String(port) }),
     stt: (port) => ({ STT_MODEL_PATH: join(dir, 'whisper.bin'), STT_THREADS: '1', STT_HTTP_PORT: String(port) }),
@@ -42,7 +49,11 @@ export async function startParley(natsUrl: string, dir: string): Promise<Running
   const running: RunningService[] = [];
   for (const service of ['llm', 'stt', 'tts', 'gateway'] as const) {
     const httpPort = await freePort();
-    const process = spawnService(`${service}-service`, MAINS[service], { NATS_URL: natsUrl, LOG_LEVEL: 'warn', ...env[service](httpPort) });
+    const process = spawnService(`${service}-service`, MAINS[service], {
+      NATS_URL: natsUrl,
+      LOG_LEVEL: logLevel,
+      ...env[service](httpPort),
+    });
     running.push({ service, process, httpPort });
   }
   return running;
@@ -58,7 +69,11 @@ export interface TestPrometheus {
 }
 
 /** A real Prometheus scraping each service every second, with the project's rules loaded. */
-export async function startPrometheus(dir: string, services: RunningService[], rulesFile: string): Promise<TestPrometheus> {
+export async function startPrometheus(
+  dir: string,
+  services: RunningService[],
+  rulesFile: string,
+): Promise<TestPrometheus> {
   const port = await freePort();
   const config = {
     global: { scrape_interval: '1s', evaluation_interval: '1s' },
@@ -74,7 +89,12 @@ export async function startPrometheus(dir: string, services: RunningService[], r
   writeFileSync(configFile, JSON.stringify(config));
   const child: ChildProcess = spawn(
     'prometheus',
-    [`--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${join(dir, 'tsdb')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let output = '';
@@ -87,7 +107,9 @@ export async function startPrometheus(dir: string, services: RunningService[], r
     await waitUntil(async () => (await fetch(`${url}/-/ready`)).ok, 'Prometheus ready', 20_000);
   } catch (error) {
     child.kill('SIGKILL');
-    throw new Error(`prometheus did not start (apt-get install prometheus): ${String(error)}\n${output}`, { cause: error });
+    throw new Error(`prometheus did not start (apt-get install prometheus): ${String(error)}\n${output}`, {
+      cause: error,
+    });
   }
   return {
     url,
@@ -112,5 +134,8 @@ export async function instantQuery(prometheusUrl: string, query: string): Promis
 /** Runs a command (argument array, no shell) and fails loudly with its output. */
 export function run(command: string, args: string[]): void {
   const result = spawnSync(command, args, { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`}): ${result.stderr}`);
+  if (result.status !== 0)
+    throw new Error(
+      `${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`}): ${result.stderr}`,
+    );
 }

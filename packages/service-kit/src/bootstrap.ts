@@ -6,7 +6,8 @@ import { queueGroup, type ServiceName } from '@parley/contracts';
 import { BinaryAwareNatsSerializer } from './binary-transport.js';
 import { DrainingNatsServer } from './draining.js';
 import { envInt } from './cpus.js';
-import { logLevels } from './logging.js';
+import { serviceLogger } from './json-logger.js';
+import { RequestContextInterceptor } from './request-context.interceptor.js';
 import { NATS_RECONNECT, natsUrl } from './nats.js';
 
 /** Fits in Kubernetes' default 30 s between SIGTERM and SIGKILL, with time left to close. */
@@ -29,7 +30,7 @@ export interface ServiceBootstrapOptions {
  */
 export async function bootstrapService(options: ServiceBootstrapOptions): Promise<INestApplication> {
   const logger = new Logger(`${options.service}-service`);
-  const app = await NestFactory.create(options.module, { logger: logLevels() });
+  const app = await NestFactory.create(options.module, { logger: serviceLogger(options.service) });
   app.enableShutdownHooks();
   const natsOptions = {
     servers: natsUrl(),
@@ -39,6 +40,7 @@ export async function bootstrapService(options: ServiceBootstrapOptions): Promis
     ...(options.binaryReplies ? { serializer: new BinaryAwareNatsSerializer() } : {}),
   };
   const graceMs = options.shutdownGraceMs ?? envInt('SHUTDOWN_GRACE_MS', DEFAULT_SHUTDOWN_GRACE_MS, { max: 600_000 });
+  app.useGlobalInterceptors(new RequestContextInterceptor());
   app.connectMicroservice<MicroserviceOptions>(
     { strategy: new DrainingNatsServer(natsOptions, { service: options.service, graceMs }) },
     { inheritAppConfig: true },

@@ -18,3 +18,6 @@ export * from './audio-container.js';
 export * from './probes.js';
 export * from './broker.js';
 export * from './draining.js';
+export * from './request-context.js';
+export * from './request-context.interceptor.js';
+export * from './json-logger.js';

@@ -14,8 +14,11 @@ import {
   timer,
   catchError,
 } from 'rxjs';
+import { NatsRecordBuilder } from '@nestjs/microservices';
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import { cancelSubject, isStreamHeartbeat, ParleyError, type ServiceName } from '@parley/contracts';
 import { asBrokerError, type BrokerStatus } from './broker.js';
+import { currentRequestId, inRequestContext, REQUEST_ID_HEADER } from './request-context.js';
 
 /**
  * The one streaming-request primitive, in two halves:
@@ -121,7 +124,9 @@ export function streamRequest<T>(
     // not after the end of the stream, nor after the service itself reported an error.
     let serviceFinished = false;
     options.broker?.assertUp();
-    return failOn(client.send<unknown>(options.subject, payload), options.broker?.lost$).pipe(
+    return failOn(client.send<unknown>(options.subject, withRequestIdHeader(payload)), options.broker?.lost$).pipe(
+      // Replies arrive from the NATS connection: keep the turn's request context for what follows.
+      inRequestContext(),
       options.livenessTimeoutMs === undefined
         ? identity
         : timeout({ each: options.livenessTimeoutMs, with: () => throwError(() => deadReplicaError(options)) }),
@@ -152,6 +157,15 @@ export function streamRequest<T>(
       }),
     );
   });
+}
+
+/** The payload as a NATS record whose `x-request-id` header names the request being handled here. */
+function withRequestIdHeader(payload: unknown): unknown {
+  const requestId = currentRequestId();
+  if (!requestId) return payload;
+  const headers = natsHeaders();
+  headers.set(REQUEST_ID_HEADER, requestId);
+  return new NatsRecordBuilder(payload).setHeaders(headers).build();
 }
 
 /** The part of a NATS connection the service half needs. */

@@ -3,8 +3,12 @@ import type { Request } from 'express';
 import helmet from 'helmet';
 import { EdgeAccess } from './edge-access.js';
 
-/** Headers a browser client may read on a cross-origin answer (the rate-limit state and back-off). */
+/**
+ * Headers a browser client may read on a cross-origin answer (the rate-limit state and back-off,
+ * and the request id to quote in a bug report).
+ */
 const EXPOSED_HEADERS = [
+  'X-Request-Id',
   'Retry-After',
   'RateLimit-Limit',
   'RateLimit-Remaining',

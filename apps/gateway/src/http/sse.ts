@@ -4,6 +4,12 @@ import type { Observable } from 'rxjs';
 import { endingOnce } from '../conversation/turn/turn-events.js';
 import { openEventStream } from './event-stream.js';
 
+/** An error event names the request (as the X-Request-Id header does) so a report can quote it. */
+function withRequestId(event: TurnEvent, res: Response): TurnEvent['data'] {
+  const requestId = res.getHeader('X-Request-Id');
+  return event.event === 'error' && typeof requestId === 'string' ? { ...event.data, request_id: requestId } : event.data;
+}
+
 /**
  * Writes a turn's events to an HTTP response as Server-Sent Events, each flushed as soon as it
  * exists, ending with exactly one terminal event (`endingOnce`). When the client goes away, the
@@ -13,7 +19,7 @@ export function writeSse(res: Response, events: Observable<TurnEvent>): void {
   openEventStream(res);
 
   const subscription = endingOnce(events).subscribe({
-    next: (event) => res.write(`event: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`),
+    next: (event) => res.write(`event: ${event.event}\ndata: ${JSON.stringify(withRequestId(event, res))}\n\n`),
     complete: () => res.end(),
   });
   // `res` closes when the client disconnects (req's close fires as soon as a POST body is read).
