@@ -1,7 +1,11 @@
 // Parley's web client: text or voice in, the answer streamed as text while each sentence's
 // speech plays as soon as it arrives (SSE over POST, read with fetch).
 const $ = (id) => document.getElementById(id);
-const state = { sessionId: localStorage.getItem('parley.session') || undefined, busy: false };
+const state = {
+  sessionId: localStorage.getItem('parley.session') || undefined,
+  apiKey: localStorage.getItem('parley.apiKey') || undefined,
+  busy: false,
+};
 /** Exposed for tests and curious users: what the page has played. */
 window.parley = { audioPlayed: 0, lastComplete: null };
 
@@ -24,6 +28,20 @@ async function showHealth() {
     el.className = `health ${body.status}`;
   } catch {
     $('health').textContent = 'gateway unreachable';
+  }
+}
+
+// ---- API key: asked for when the server answers 401, kept in this browser
+/** fetch with the stored key; on 401 asks for a key, keeps it in localStorage and tries again. */
+async function apiFetch(url, init = {}) {
+  for (;;) {
+    const headers = { ...init.headers, ...(state.apiKey ? { Authorization: `Bearer ${state.apiKey}` } : {}) };
+    const response = await fetch(url, { ...init, headers });
+    if (response.status !== 401) return response;
+    const key = prompt(state.apiKey ? 'That API key was refused. API key:' : 'This Parley server needs an API key:')?.trim();
+    if (!key) return response;
+    state.apiKey = key;
+    localStorage.setItem('parley.apiKey', key);
   }
 }
 
@@ -80,7 +98,7 @@ async function runTurn(request, userBubble) {
   $('status').textContent = userBubble ? 'Thinking…' : 'Listening to your recording…';
   let answer;
   try {
-    const response = await fetch(request.url, request.init);
+    const response = await apiFetch(request.url, request.init);
     if (!response.ok) {
       const body = await response.json().catch(() => ({}));
       throw new Error(body.message || `HTTP ${response.status}`);
@@ -164,7 +182,7 @@ $('record').addEventListener('pointerup', stopRecording);
 $('record').addEventListener('pointerleave', stopRecording);
 
 $('new-session').addEventListener('click', async () => {
-  if (state.sessionId) await fetch(`/api/conversation/session/${state.sessionId}`, { method: 'DELETE' });
+  if (state.sessionId) await apiFetch(`/api/conversation/session/${state.sessionId}`, { method: 'DELETE' });
   state.sessionId = undefined;
   localStorage.removeItem('parley.session');
   $('messages').replaceChildren();

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { envInt } from '@parley/service-kit';
+import { loadEdgeConfig, type EdgeConfig } from './edge/edge-config.js';
 
 export interface GatewayConfig {
   port: number;
@@ -15,8 +16,10 @@ export interface GatewayConfig {
   llmMaxTokens: number;
   llmFirstReplyTimeoutMs: number;
   llmIdleTimeoutMs: number;
-  /** Conversation requests (POST) per client address per minute; 0 turns the limit off. */
+  /** Requests that start work (POST) per API key, or per client address without keys, per minute, shared by every replica; 0 turns the limit off. */
   rateLimitPerMinute: number;
+  /** Who may call the gateway, from where, how often (API keys, CORS, trusted proxies, caps). */
+  edge: EdgeConfig;
   /** Largest upload accepted (bytes). */
   uploadMaxBytes: number;
   sttTimeoutMs: number;
@@ -41,6 +44,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     llmFirstReplyTimeoutMs: read('LLM_FIRST_REPLY_TIMEOUT_MS', 30_000),
     llmIdleTimeoutMs: read('LLM_IDLE_TIMEOUT_MS', 15_000),
     rateLimitPerMinute: read('RATE_LIMIT_PER_MINUTE', 120, { min: 0 }),
+    edge: loadEdgeConfig(env),
     uploadMaxBytes: read('UPLOAD_MAX_BYTES', 25 * 1024 * 1024),
     sttTimeoutMs: read('STT_TIMEOUT_MS', 60_000),
     ttsFirstReplyTimeoutMs: read('TTS_FIRST_REPLY_TIMEOUT_MS', 20_000),

@@ -6,12 +6,13 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { logLevels } from '@parley/service-kit';
 import { GatewayModule } from './app.module.js';
 import type { GatewayConfig } from './config.js';
+import { applyBrowserEdge } from './edge/browser-edge.js';
 
 /** Creates and starts the gateway (also used by the tests, which pass their own config). */
 export async function startGateway(config: GatewayConfig): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), { logger: logLevels() });
   app.enableShutdownHooks();
-  app.enableCors();
+  applyBrowserEdge(app);
   if (config.publicDir && existsSync(config.publicDir)) app.useStaticAssets(config.publicDir);
   await app.listen(config.port, '0.0.0.0');
   new Logger('gateway').log(`HTTP API on ${await app.getUrl()}`);

@@ -76,8 +76,9 @@ export interface TestGateway {
 
 export async function startTestGateway(natsUrl: string, overrides: Partial<GatewayConfig> = {}): Promise<TestGateway> {
   process.env.NATS_URL = natsUrl;
-  // No rate limit unless a test asks for one: suites send many requests from one address.
-  const config = { ...loadGatewayConfig({}), port: await freePort(), rateLimitPerMinute: 0, ...overrides };
+  // No rate limit or stream cap unless a test asks for one: suites send many requests from one address.
+  const defaults = loadGatewayConfig({});
+  const config = { ...defaults, port: await freePort(), rateLimitPerMinute: 0, edge: { ...defaults.edge, maxStreamsPerClient: 0 }, ...overrides };
   const app = await startGateway(config);
   const url = `http://127.0.0.1:${config.port}`;
   return { app, url, close: () => app.close() };

@@ -1,15 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { LANGUAGE_CODES } from '@parley/contracts';
-import { writeTinyGguf } from '@parley/models/fixtures/gguf';
-import { writeTinyPiperVoice } from '@parley/models/fixtures/piper';
-import { writeTinyWhisperModel } from '@parley/models/fixtures/whisper';
-import { freePort, spawnService, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
-import { getJson, makeSpeech, startLlmService, startTestGateway, STT_SERVICE_MAIN, TTS_SERVICE_MAIN, type TestGateway } from './support.js';
-
-const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
+import type { Browser, Page } from 'playwright-core';
+import { startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
+import { getJson, makeSpeech, startTestGateway, type TestGateway } from './support.js';
+import { launchChromium, startModelServices } from './system-support.js';
 
 /**
  * The web client the gateway serves, in headless Chromium (Debian's), against the whole system on
@@ -27,28 +22,10 @@ describe('the web client in a browser', () => {
     nats = await startNatsServer();
     dir = await mkdtemp(join(tmpdir(), 'parley-web-'));
     const speech = makeSpeech(dir, 'Hello, I would like a coffee please.');
-    const gguf = await writeTinyGguf(join(dir, 'tiny.gguf'));
-    const whisper = await writeTinyWhisperModel(join(dir, 'whisper.bin'));
-    const voice = await writeTinyPiperVoice(join(dir, 'voice'));
-    services.push(startLlmService(nats.url, gguf.path, await freePort()));
-    services.push(
-      spawnService('stt-service', STT_SERVICE_MAIN, { NATS_URL: nats.url, STT_MODEL_PATH: whisper.path, STT_HTTP_PORT: String(await freePort()) }),
-      spawnService('tts-service', TTS_SERVICE_MAIN, {
-        NATS_URL: nats.url,
-        TTS_HTTP_PORT: String(await freePort()),
-        TTS_VOICES: JSON.stringify([{ id: 'tiny', languages: LANGUAGE_CODES, model: voice.model, tokens: voice.tokens }]),
-      }),
-    );
+    services.push(...(await startModelServices(nats.url, dir)));
     gateway = await startTestGateway(nats.url);
     await waitUntil(async () => (await getJson(`${gateway.url}/api/health/ready`)).status === 200, 'every model to load', 60_000);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--autoplay-policy=no-user-gesture-required',
-        '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${speech.wav}`,
-      ],
-    });
+    browser = await launchChromium(speech.wav);
     page = await browser.newPage();
     await page.goto(gateway.url);
   }, 180_000);

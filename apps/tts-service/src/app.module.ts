@@ -8,6 +8,7 @@ import { MAX_PCM_BYTES_PER_MESSAGE, SYNTHESIS_OPTIONS, type SynthesisOptions } f
 import { SynthesizeMessageController } from './synthesize/synthesize.message.controller.js';
 import { SynthesizeUseCase } from './synthesize/synthesize.use-case.js';
 import { TTS_CONFIG } from './tokens.js';
+import { VoicesMessageController } from './voices/voices.message.controller.js';
 
 @Module({})
 export class TtsServiceModule {
@@ -28,7 +29,7 @@ export class TtsServiceModule {
           healthSubject: SUBJECTS.tts.health,
         }),
       ],
-      controllers: [SynthesizeMessageController],
+      controllers: [SynthesizeMessageController, VoicesMessageController],
       providers: [
         { provide: TTS_CONFIG, useValue: config },
         { provide: SYNTHESIS_OPTIONS, useValue: options },

@@ -1,7 +1,13 @@
 import { z } from 'zod';
+import type {
+  clearSessionResponseSchema,
+  sessionResponseSchema,
+  speakTurnResponseSchema,
+  textTurnResponseSchema,
+  transcribeHttpResponseSchema,
+} from './http-responses.js';
 import { DIFFICULTIES, LANGUAGE_CODES, SCENARIO_IDS } from './catalog.js';
 import { speakableTextSchema } from './tts.js';
-import type { TranscriptSegment } from './stt.js';
 
 /** Limits at the HTTP edge; the gateway reads overrides from its environment. */
 export const HTTP_LIMITS = {
@@ -49,7 +55,7 @@ export type SynthesizeHttpRequest = z.infer<typeof synthesizeHttpRequestSchema>;
 /** Body of POST /api/conversation/text and /text-stream. */
 export const textTurnRequestSchema = z.object({
   message: z
-    .string({ error: 'is required (the learner\'s message as text)' })
+    .string({ error: "is required (the learner's message as text)" })
     .trim()
     .min(1, 'must not be empty')
     .max(HTTP_LIMITS.messageMaxChars, `must be at most ${HTTP_LIMITS.messageMaxChars} characters`),
@@ -89,39 +95,14 @@ export const transcribeHttpRequestSchema = z.object({
   language: z.union([z.literal('auto'), languageField]).default('auto'),
 });
 
+// The answers' types, from their schemas (http-responses.ts, which the OpenAPI document uses too).
 /** POST /api/conversation/text */
-export interface TextTurnResponse {
-  response: string;
-  language: string;
-  session_id: string;
-}
-
+export type TextTurnResponse = z.infer<typeof textTurnResponseSchema>;
 /** POST /api/conversation/speak */
-export interface SpeakTurnResponse {
-  response: string;
-  language: string;
-  detected_language: string | null;
-  transcribed_text: string;
-  session_id: string;
-}
-
+export type SpeakTurnResponse = z.infer<typeof speakTurnResponseSchema>;
 /** POST /api/conversation/transcribe */
-export interface TranscribeHttpResponse {
-  text: string;
-  language: string;
-  language_probability: number | null;
-  segments: TranscriptSegment[];
-}
-
+export type TranscribeHttpResponse = z.infer<typeof transcribeHttpResponseSchema>;
 /** GET /api/conversation/session/{id} (an unknown session has no messages). */
-export interface SessionResponse {
-  session_id: string;
-  messages: StoredMessage[];
-  count: number;
-}
-
+export type SessionResponse = z.infer<typeof sessionResponseSchema>;
 /** DELETE /api/conversation/session/{id} */
-export interface ClearSessionResponse {
-  status: 'cleared';
-  session_id: string;
-}
+export type ClearSessionResponse = z.infer<typeof clearSessionResponseSchema>;

@@ -14,3 +14,5 @@ export * from './turn-events.js';
 export * from './tts.js';
 export * from './stt.js';
 export * from './metrics.js';
+export * from './openai.js';
+export * from './http-responses.js';

@@ -30,6 +30,17 @@ export const chatRequestSchema = z.object({
   temperature: z.number().min(LLM_LIMITS.temperature.min).max(LLM_LIMITS.temperature.max).optional(),
   /** Constrains the answer to JSON (any object, or one matching a schema); free text without it. */
   response_format: responseFormatSchema.optional(),
+  /** Nucleus sampling: only the likeliest tokens whose probabilities add up to top_p (0-1]. */
+  top_p: z.number().gt(0).max(1).optional(),
+  /** Same seed, same request, same model: the same answer (at temperature > 0). */
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .optional(),
+  /** Generation stops before the first of these; the answer does not contain it (stop_reason `stop_trigger`). */
+  stop: z.array(z.string().min(1).max(64)).max(4).optional(),
 });
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
 

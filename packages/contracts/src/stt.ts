@@ -6,7 +6,10 @@ export const transcribeRequestSchema = z.object({
   /** Name of the uploaded file's object in AUDIO_BUCKET (buckets.ts) (the raw bytes, any supported container). */
   audio_object: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
   /** A catalog language code as a hint, or `auto` to detect. */
-  language: z.string().regex(/^(auto|[a-z]{2,3})$/).default('auto'),
+  language: z
+    .string()
+    .regex(/^(auto|[a-z]{2,3})$/)
+    .default('auto'),
 });
 export type TranscribeRequest = z.input<typeof transcribeRequestSchema>;
 

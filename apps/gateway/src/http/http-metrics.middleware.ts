@@ -3,7 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { ServiceMetrics } from '@parley/service-kit';
 
 const KNOWN_ROUTE =
-  /^\/api\/(health(\/(models|ready|languages|scenarios))?|conversation\/(text|text-stream|transcribe|synthesize|speak|speak-stream|session\/[^/]+))$/;
+  /^\/api\/(health(\/(models|ready|languages|scenarios))?|conversation\/(text|text-stream|transcribe|synthesize|speak|speak-stream|voices|session\/[^/]+))$/;
 
 /** The route as a metric label: known routes only (session ids folded), so labels stay few. */
 function routeLabel(path: string): string {

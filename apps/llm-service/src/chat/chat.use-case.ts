@@ -41,6 +41,9 @@ export class ChatUseCase {
       maxTokens: request.max_tokens ?? LLM_LIMITS.maxTokens.default,
       temperature: request.temperature ?? LLM_LIMITS.temperature.default,
       responseFormat: format,
+      topP: request.top_p,
+      seed: request.seed,
+      stop: request.stop,
     };
     return engineRequest<ChatStreamMessage>({
       operation: MODEL_OPERATIONS.llm,

@@ -6,6 +6,10 @@ export interface GenerationRequest {
   temperature: number;
   /** Constrain the output to JSON (a grammar): every token keeps it a prefix of a valid answer. */
   responseFormat?: ResponseFormat;
+  topP?: number;
+  seed?: number;
+  /** Stop before the first of these (not emitted). */
+  stop?: string[];
 }
 
 export interface GenerationResult {
