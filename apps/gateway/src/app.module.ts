@@ -8,6 +8,7 @@ import {
   MetricsModule,
   NatsConnectionModule,
   NATS_CONNECTION,
+  NATS_RECONNECT,
   natsUrl,
 } from '@parley/service-kit';
 import type { GatewayConfig } from './config.js';
@@ -18,6 +19,7 @@ import { CHAT, SPEECH, SPEECH_TO_TEXT } from './conversation/turn/ports.js';
 import { ReplyGeneration } from './conversation/turn/reply-generation.js';
 import { SentenceSpeech } from './conversation/turn/sentence-speech.js';
 import { TurnCompletion } from './conversation/turn/turn-completion.js';
+import { TurnFeedback } from './conversation/turn/turn-feedback.js';
 import { ConversationHttpController } from './conversation/conversation.http.controller.js';
 import { EdgeAccess } from './edge/edge-access.js';
 import {
@@ -81,7 +83,12 @@ export class GatewayModule implements NestModule {
             name: NATS_CLIENT,
             transport: Transport.NATS,
             // Replies with audio arrive as binary frames; JSON replies are read as before.
-            options: { servers: natsUrl(), name: 'gateway', deserializer: new BinaryAwareNatsDeserializer() },
+            options: {
+              servers: natsUrl(),
+              ...NATS_RECONNECT,
+              name: 'gateway',
+              deserializer: new BinaryAwareNatsDeserializer(),
+            },
           },
         ]),
       ],
@@ -129,6 +136,7 @@ export class GatewayModule implements NestModule {
         ReplyGeneration,
         SentenceSpeech,
         TurnCompletion,
+        TurnFeedback,
         { provide: AFTER_REPLY_STAGES, useValue: [] },
         ConversationTurnUseCase,
         TurnMetrics,

@@ -19,6 +19,8 @@ describe('payload validation', () => {
       language: 'en',
       difficulty: 'beginner',
       scenario: 'greeting',
+      feedback: false,
+      native_language: 'en',
     });
   });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { feedbackSchema } from './feedback.js';
 import { transcriptSegmentSchema } from './stt.js';
 
 /**
@@ -8,7 +9,12 @@ import { transcriptSegmentSchema } from './stt.js';
 
 const reportedStatusSchema = z.enum(['loading', 'loaded', 'not_loaded', 'error', 'unavailable']);
 
-export const gatewayHealthResponseSchema = z.object({ status: z.literal('healthy'), message: z.string() });
+export const gatewayHealthResponseSchema = z.object({
+  status: z.literal('healthy'),
+  message: z.string(),
+  /** Parley extension: the system runs on the tiny generated demo models (answers are nonsense). */
+  demo: z.boolean(),
+});
 export const modelsHealthResponseSchema = z.object({
   status: z.enum(['ok', 'degraded']),
   models: z.object({ stt: reportedStatusSchema, llm: reportedStatusSchema, tts: reportedStatusSchema }),
@@ -22,8 +28,17 @@ export const scenariosResponseSchema = z.object({
   count: z.number().int(),
 });
 
-export const textTurnResponseSchema = z.object({ response: z.string(), language: z.string(), session_id: z.string() });
+/** What a blocking turn route adds when the turn asked for feedback: the feedback, or why there is none. */
+const turnFeedbackFields = { feedback: feedbackSchema.optional(), feedback_error: z.string().optional() };
+
+export const textTurnResponseSchema = z.object({
+  response: z.string(),
+  language: z.string(),
+  session_id: z.string(),
+  ...turnFeedbackFields,
+});
 export const speakTurnResponseSchema = z.object({
+  ...turnFeedbackFields,
   response: z.string(),
   language: z.string(),
   detected_language: z.string().nullable(),
