@@ -7,7 +7,12 @@ import {
   chatCompletionChunkSchema,
   chatCompletionRequestSchema,
   chatCompletionResponseSchema,
+  clearLearnerResponseSchema,
   clearSessionResponseSchema,
+  learnerIdSchema,
+  learnerProgressSchema,
+  learnerVocabularyQuerySchema,
+  learnerVocabularyResponseSchema,
   gatewayHealthResponseSchema,
   languagesResponseSchema,
   modelsHealthResponseSchema,
@@ -41,10 +46,12 @@ export interface RouteDoc {
   /** OpenAPI path, `{param}` style. */
   path: string;
   summary: string;
-  tag: 'health' | 'conversation' | 'openai' | 'documentation';
+  tag: 'health' | 'conversation' | 'learners' | 'openai' | 'documentation';
   /** Behind PARLEY_API_KEYS when keys are configured. */
   secured: boolean;
   pathParams?: Record<string, Schema>;
+  /** Query parameters (validated by this same schema). */
+  query?: z.ZodObject;
   json?: Schema;
   /** Multipart fields (and the file fields, sent as binary). */
   multipart?: { fields: z.ZodObject; files: string[] };
@@ -268,6 +275,59 @@ export const API_ROUTES: RouteDoc[] = [
     secured: false,
     responses: {
       200: { description: 'HTML', media: { 'text/html': { description: 'the routes, their inputs and answers' } } },
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/learners/{id}',
+    summary: "A learner's progress: turns, words and corrections per language",
+    tag: 'learners',
+    secured: true,
+    pathParams: { id: learnerIdSchema },
+    responses: { 200: { description: 'the progress (empty for an unknown learner)', json: learnerProgressSchema } },
+  },
+  {
+    method: 'get',
+    path: '/api/learners/{id}/vocabulary',
+    summary: "A learner's words, as JSON or as CSV for flash-card apps",
+    tag: 'learners',
+    secured: true,
+    pathParams: { id: learnerIdSchema },
+    query: learnerVocabularyQuerySchema,
+    responses: {
+      200: {
+        description: 'the word list',
+        json: learnerVocabularyResponseSchema,
+        media: { 'text/csv': { description: 'word,translation,language (format=csv)' } },
+      },
+    },
+  },
+  {
+    method: 'delete',
+    path: '/api/learners/{id}',
+    summary: 'Forget a learner',
+    tag: 'learners',
+    secured: true,
+    pathParams: { id: learnerIdSchema },
+    responses: { 200: { description: 'forgotten', json: clearLearnerResponseSchema } },
+  },
+  {
+    method: 'get',
+    path: '/healthz',
+    summary: 'Liveness: the process answers (never depends on the broker)',
+    tag: 'health',
+    secured: false,
+    responses: { 200: { description: 'alive', media: { 'application/json': { description: '{"status":"alive"}' } } } },
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    summary: 'Readiness of this process: connected to the broker',
+    tag: 'health',
+    secured: false,
+    responses: {
+      200: { description: 'ready', media: { 'application/json': { description: '{"status":"ready","broker":"connected"}' } } },
+      503: { description: 'not ready', media: { 'application/json': { description: '{"status":"not_ready","broker":"unreachable"}' } } },
     },
   },
   {

@@ -57,14 +57,22 @@ function operation(route: RouteDoc) {
     summary: route.summary,
     tags: [route.tag],
     operationId: `${route.method}${route.path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
-    ...(route.pathParams
+    ...(route.pathParams || route.query
       ? {
-          parameters: Object.entries(route.pathParams).map(([name, schema]) => ({
-            name,
-            in: 'path',
-            required: true,
-            schema: jsonSchema(schema, 'input'),
-          })),
+          parameters: [
+            ...Object.entries(route.pathParams ?? {}).map(([name, schema]) => ({
+              name,
+              in: 'path',
+              required: true,
+              schema: jsonSchema(schema, 'input'),
+            })),
+            ...Object.entries(route.query?.shape ?? {}).map(([name, schema]) => ({
+              name,
+              in: 'query',
+              required: !(schema as z.ZodType).safeParse(undefined).success,
+              schema: jsonSchema(schema as z.ZodType, 'input'),
+            })),
+          ],
         }
       : {}),
     ...(Object.keys(requestContent).length ? { requestBody: { required: true, content: requestContent } } : {}),
@@ -103,6 +111,7 @@ export function buildOpenApiDocument(routes: readonly RouteDoc[]) {
     tags: [
       { name: 'health', description: 'Liveness, readiness, catalog (never behind a key)' },
       { name: 'conversation', description: 'Conversation turns, speech, sessions' },
+      { name: 'learners', description: 'Learner progress: words, corrections, turns (scoped to the API key)' },
       { name: 'openai', description: "OpenAI-compatible routes (errors in OpenAI's shape)" },
       { name: 'documentation', description: 'This document and the metrics' },
     ],
