@@ -198,7 +198,7 @@ export class Stack {
     const port = await freePort();
     const service = this.spawn(name, 'gateway', {
       PORT: String(port),
-      // Load from one client: the per-client rate limit and stream cap are off for the bench.
+      // One benchmark client stands for many learners: no per-client rate limit or stream cap.
       RATE_LIMIT_PER_MINUTE: '0',
       MAX_STREAMS_PER_CLIENT: '0',
       LLM_MAX_TOKENS: String(this.models.maxTokens),
