@@ -16,9 +16,14 @@ import { ConversationHttpController } from './conversation/conversation.http.con
 import { EdgeAccess } from './edge/edge-access.js';
 import { ApiKeyMiddleware, OriginGuardMiddleware, RateLimitMiddleware, StreamCapMiddleware } from './edge/edge.middleware.js';
 import { HealthHttpController } from './health/health.http.controller.js';
+import { JetStreamKvLearnerStore } from './learners/jetstream-kv.learner-store.js';
+import { LearnerProgressUseCase } from './learners/learner-progress.use-case.js';
+import { LEARNER_STORE } from './learners/learner-store.port.js';
+import { LearnersHttpController } from './learners/learners.http.controller.js';
 import { HttpMetricsMiddleware } from './http/http-metrics.middleware.js';
 import { HttpExceptionFilter } from './http/http-exception.filter.js';
 import { ParleyErrorFilter } from './http/parley-error.filter.js';
+import { TurnMetrics } from './http/turn-metrics.js';
 import { LlmClient } from './services/llm.client.js';
 import { NATS_CLIENT } from './services/nats-client.js';
 import { TtsClient } from './services/tts.client.js';
@@ -73,6 +78,7 @@ export class GatewayModule implements NestModule {
         ChatCompletionsHttpController,
         AudioTranscriptionsHttpController,
         AudioSpeechHttpController,
+        LearnersHttpController,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
@@ -88,6 +94,12 @@ export class GatewayModule implements NestModule {
               maxMessages: config.sessionMaxMessages,
             }),
         },
+        {
+          provide: LEARNER_STORE,
+          inject: [NATS_CONNECTION],
+          useFactory: (nats: NatsConnection) => new JetStreamKvLearnerStore(nats, config.learnerBucket),
+        },
+        LearnerProgressUseCase,
         // The turn's ports, provided by the NATS clients.
         LlmClient,
         TtsClient,
@@ -103,6 +115,7 @@ export class GatewayModule implements NestModule {
         TurnCompletion,
         { provide: AFTER_REPLY_STAGES, useValue: [] },
         ConversationTurnUseCase,
+        TurnMetrics,
         TtsVoicesClient,
         EdgeAccess,
         // The OpenAI-compatible routes, over the same NATS clients.

@@ -11,6 +11,8 @@ export interface GatewayConfig {
   /** A session is forgotten this long after its last turn. */
   sessionTtlSeconds: number;
   sessionBucket: string;
+  /** JetStream KV bucket of learners' progress (kept until a learner is deleted). */
+  learnerBucket: string;
   llmMaxTokens: number;
   llmFirstReplyTimeoutMs: number;
   llmIdleTimeoutMs: number;
@@ -37,6 +39,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     sessionMaxMessages: read('SESSION_MAX_MESSAGES', 200, { min: 2 }),
     sessionTtlSeconds: read('SESSION_TTL_SECONDS', 7 * 24 * 3600),
     sessionBucket: env.SESSION_BUCKET || 'parley_sessions',
+    learnerBucket: env.LEARNER_BUCKET || 'parley_learners',
     llmMaxTokens: read('LLM_MAX_TOKENS', 200, { max: 2048 }),
     llmFirstReplyTimeoutMs: read('LLM_FIRST_REPLY_TIMEOUT_MS', 30_000),
     llmIdleTimeoutMs: read('LLM_IDLE_TIMEOUT_MS', 15_000),

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { SUBJECTS } from '@parley/contracts';
-import { ConcurrencyGate, MetricsModule, NATS_CONNECTION, NatsConnectionModule, ResidentModelModule } from '@parley/service-kit';
+import { ConcurrencyGate, MetricsModule, NATS_CONNECTION, NatsConnectionModule, ResidentModelModule, ServiceMetrics } from '@parley/service-kit';
 import { AUDIO_STORE } from './audio-store/audio-store.port.js';
 import { JetStreamAudioStore } from './audio-store/jetstream-audio.store.js';
 import type { SttServiceConfig } from './config.js';
@@ -34,7 +34,7 @@ export class SttServiceModule {
       providers: [
         { provide: STT_CONFIG, useValue: config },
         // One slot per whisper-server child (each serves one request at a time); a bounded queue beyond.
-        { provide: ConcurrencyGate, useValue: new ConcurrencyGate(config.engine.servers, config.maxQueued) },
+        { provide: ConcurrencyGate, inject: [ServiceMetrics], useFactory: (metrics: ServiceMetrics) => metrics.watchConcurrencyGate(new ConcurrencyGate(config.engine.servers, config.maxQueued)) },
         {
           provide: AUDIO_STORE,
           inject: [NATS_CONNECTION],

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { SUBJECTS } from '@parley/contracts';
-import { ConcurrencyGate, MetricsModule, NatsConnectionModule, ResidentModelModule } from '@parley/service-kit';
+import { ConcurrencyGate, MetricsModule, NatsConnectionModule, ResidentModelModule, ServiceMetrics } from '@parley/service-kit';
 import type { TtsServiceConfig } from './config.js';
 import { SherpaOnnxTtsEngine } from './engine/sherpa-onnx.engine.js';
 import { TTS_ENGINE } from './engine/tts-engine.port.js';
@@ -34,7 +34,7 @@ export class TtsServiceModule {
         { provide: TTS_CONFIG, useValue: config },
         { provide: SYNTHESIS_OPTIONS, useValue: options },
         // Generations at once on all voices; a bounded queue beyond.
-        { provide: ConcurrencyGate, useValue: new ConcurrencyGate(config.maxConcurrent, config.maxQueued) },
+        { provide: ConcurrencyGate, inject: [ServiceMetrics], useFactory: (metrics: ServiceMetrics) => metrics.watchConcurrencyGate(new ConcurrencyGate(config.maxConcurrent, config.maxQueued)) },
         SynthesizeUseCase,
       ],
     };

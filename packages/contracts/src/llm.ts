@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { responseFormatSchema } from './json-schema.js';
 
 /** Limits on what a caller may ask of the LLM service. */
 export const LLM_LIMITS = {
@@ -33,6 +34,8 @@ export const chatRequestSchema = z.object({
   seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
   /** Generation stops before the first of these; the answer does not contain it (stop_reason `stop_trigger`). */
   stop: z.array(z.string().min(1).max(64)).max(4).optional(),
+  /** Constrains the answer to JSON (any object, or one matching a schema); free text without it. */
+  response_format: responseFormatSchema.optional(),
 });
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
 
@@ -50,6 +53,12 @@ export const chatStreamMessageSchema = z.discriminatedUnion('type', [
     model: z.string(),
     /** Which replica generated the stream (host:pid), for logs and tests. */
     replica: z.string(),
+    /**
+     * With `response_format`: the parsed answer, present exactly when the JSON is complete and
+     * matches the schema. `stop_reason: "max_tokens"` without `value` means the JSON was cut by
+     * the token limit; it is never passed on as valid.
+     */
+    value: z.record(z.string(), z.unknown()).optional(),
   }),
 ]);
 export type ChatStreamMessage = z.infer<typeof chatStreamMessageSchema>;

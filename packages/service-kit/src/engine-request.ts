@@ -16,6 +16,8 @@ export interface EngineRequestOptions<T> {
    * aborts.
    */
   run: (emit: (value: T) => void, signal: AbortSignal) => Promise<T[]>;
+  /** The outcome label of a request whose work ended normally, from its last values (default `ok`). */
+  outcome?: (last: T[]) => string;
   /** Work still running after this long is stopped (the signal aborts) and fails with TIMEOUT. */
   timeout?: { ms: number; message: string };
 }
@@ -55,7 +57,7 @@ export function engineRequest<T>(options: EngineRequestOptions<T>): Observable<T
       .then(
         (last) =>
           engineStopped(() => {
-            endRequest('ok');
+            endRequest(options.outcome?.(last) ?? 'ok');
             for (const value of last) subscriber.next(value);
             subscriber.complete();
           }),

@@ -45,7 +45,7 @@ export class ModelLifecycle {
       await load();
       this.loads += 1;
       this.status = 'loaded';
-      this.metrics.markModelLoaded(this.modelName);
+      this.metrics.markModelLoaded(this.modelName, performance.now() - started);
       this.logger.log(
         `model ${this.modelName} loaded in ${Math.round(performance.now() - started)} ms (load #${this.loads} of this process)`,
       );

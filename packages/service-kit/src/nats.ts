@@ -1,10 +1,19 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { envInt } from './cpus.js';
 
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 
 export function natsUrl(): string {
   return process.env.NATS_URL || DEFAULT_NATS_URL;
+}
+
+/**
+ * Replicas of the JetStream buckets Parley creates: 1 on a single server, 3 on the 3-node cluster
+ * of deploy/k8s (NATS_KV_REPLICAS for the sessions KV, NATS_OBJECT_STORE_REPLICAS for uploads).
+ */
+export function bucketReplicas(kind: 'kv' | 'object-store', env: NodeJS.ProcessEnv = process.env): number {
+  return envInt(kind === 'kv' ? 'NATS_KV_REPLICAS' : 'NATS_OBJECT_STORE_REPLICAS', 1, { max: 5 }, env);
 }
 
 /** DI token of the raw NATS connection (cancel subjects, key-value and object stores). */

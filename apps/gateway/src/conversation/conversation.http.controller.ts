@@ -19,6 +19,7 @@ import { detectContainer } from '@parley/service-kit';
 import { map } from 'rxjs';
 import { lastValueWhileConnected } from '../http/while-connected.js';
 import { writeSse } from '../http/sse.js';
+import { TurnMetrics } from '../http/turn-metrics.js';
 import { SESSION_STORE, type SessionStore } from '../sessions/session-store.port.js';
 import { speechOptions } from '../speech/speech-options.js';
 import { ConversationTurnUseCase } from './conversation-turn.use-case.js';
@@ -48,6 +49,7 @@ export class ConversationHttpController {
     @Inject(ConversationTurnUseCase) private readonly turns: ConversationTurnUseCase,
     @Inject(SESSION_STORE) private readonly sessions: SessionStore,
     @Inject(SPEECH) private readonly speech: Speech,
+    @Inject(TurnMetrics) private readonly turnMetrics: TurnMetrics,
   ) {}
 
   @Post('text')
@@ -61,7 +63,7 @@ export class ConversationHttpController {
   @Post('text-stream')
   textStream(@Body() body: unknown, @Res() res: Response): void {
     const request = parsePayload(textTurnRequestSchema, body, 'request');
-    writeSse(res, this.turns.textTurn(request, { speak: request.tts === true }));
+    writeSse(res, this.turns.textTurn(request, { speak: request.tts === true }).pipe(this.turnMetrics.observe('text-stream')));
   }
 
   /** Form fields (multipart or urlencoded) or JSON: text, language, voice, speech_rate → audio/wav. */
@@ -104,7 +106,7 @@ export class ConversationHttpController {
   @UseInterceptors(FileInterceptor('audio'))
   speakStream(@UploadedFile() file: UploadedAudio | undefined, @Body() body: unknown, @Res() res: Response): void {
     const request = parsePayload(speakRequestSchema, body, 'request');
-    writeSse(res, this.turns.speakTurn(request, uploadedAudio(file), { speak: true }));
+    writeSse(res, this.turns.speakTurn(request, uploadedAudio(file), { speak: true }).pipe(this.turnMetrics.observe('speak-stream')));
   }
 
   @Get('session/:id')

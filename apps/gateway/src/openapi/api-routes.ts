@@ -7,7 +7,14 @@ import {
   chatCompletionChunkSchema,
   chatCompletionRequestSchema,
   chatCompletionResponseSchema,
+  clearLearnerResponseSchema,
   clearSessionResponseSchema,
+  learnerIdSchema,
+  learnerProgressSchema,
+  learnerVocabularyQuerySchema,
+  learnerVocabularyResponseSchema,
+  livenessResponseSchema,
+  readinessResponseSchema,
   gatewayHealthResponseSchema,
   languagesResponseSchema,
   modelsHealthResponseSchema,
@@ -41,10 +48,11 @@ export interface RouteDoc {
   /** OpenAPI path, `{param}` style. */
   path: string;
   summary: string;
-  tag: 'health' | 'conversation' | 'openai' | 'documentation';
+  tag: 'health' | 'conversation' | 'learners' | 'openai' | 'documentation';
   /** Behind PARLEY_API_KEYS when keys are configured. */
   secured: boolean;
   pathParams?: Record<string, Schema>;
+  query?: z.ZodObject;
   json?: Schema;
   /** Multipart fields (and the file fields, sent as binary). */
   multipart?: { fields: z.ZodObject; files: string[] };
@@ -58,6 +66,7 @@ const TURN_EVENTS =
 const sse = { 'text/event-stream': { description: TURN_EVENTS } };
 const wav = { 'audio/wav': { description: '16-bit PCM mono WAV' } };
 const sessionId = { id: sessionIdSchema };
+const learnerId = { id: learnerIdSchema };
 
 /** Every route the gateway serves. The OpenAPI document is generated from this list, and a test checks it against the router. */
 export const API_ROUTES: RouteDoc[] = [
@@ -113,6 +122,19 @@ export const API_ROUTES: RouteDoc[] = [
     responses: { 200: { description: 'cleared', json: clearSessionResponseSchema } },
   },
   {
+    method: 'get', path: '/api/learners/{id}', summary: "A learner's progress: per language, vocabulary, recent corrections", tag: 'learners', secured: true, pathParams: learnerId,
+    responses: { 200: { description: 'progress', json: learnerProgressSchema } },
+  },
+  {
+    method: 'get', path: '/api/learners/{id}/vocabulary', summary: "A learner's words, as JSON or CSV (flash-card apps)", tag: 'learners', secured: true,
+    pathParams: learnerId, query: learnerVocabularyQuerySchema,
+    responses: { 200: { description: 'the words', json: learnerVocabularyResponseSchema, media: { 'text/csv': { description: 'format=csv: word,translation,language' } } } },
+  },
+  {
+    method: 'delete', path: '/api/learners/{id}', summary: 'Forget a learner', tag: 'learners', secured: true, pathParams: learnerId,
+    responses: { 200: { description: 'cleared', json: clearLearnerResponseSchema } },
+  },
+  {
     method: 'get', path: '/v1/models', summary: 'The loaded model of each role, and each voice', tag: 'openai', secured: true,
     responses: { 200: { description: 'models', json: openAiModelListSchema } },
   },
@@ -157,6 +179,11 @@ export const API_ROUTES: RouteDoc[] = [
   {
     method: 'get', path: '/api/docs', summary: 'This document as a page', tag: 'documentation', secured: false,
     responses: { 200: { description: 'HTML', media: { 'text/html': { description: 'the routes, their inputs and answers' } } } },
+  },
+  { method: 'get', path: '/healthz', summary: 'Kubernetes liveness: the process answers', tag: 'health', secured: false, responses: { 200: { description: 'alive', json: livenessResponseSchema } } },
+  {
+    method: 'get', path: '/readyz', summary: 'Kubernetes readiness: the broker answers', tag: 'health', secured: false,
+    responses: { 200: { description: 'ready', json: readinessResponseSchema }, 503: { description: 'not ready', json: readinessResponseSchema } },
   },
   {
     method: 'get', path: '/metrics', summary: 'Prometheus metrics of the gateway', tag: 'documentation', secured: false,

@@ -1,4 +1,4 @@
-import type { ChatMessage, StopReason } from '@parley/contracts';
+import type { ChatMessage, ResponseFormat, StopReason } from '@parley/contracts';
 
 export interface GenerationRequest {
   messages: ChatMessage[];
@@ -8,6 +8,8 @@ export interface GenerationRequest {
   seed?: number;
   /** Stop before the first of these (not emitted). */
   stop?: string[];
+  /** Constrain the output to JSON (a grammar): every token keeps it a prefix of a valid answer. */
+  responseFormat?: ResponseFormat;
 }
 
 export interface GenerationResult {

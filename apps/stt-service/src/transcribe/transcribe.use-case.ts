@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Transcription } from '@parley/contracts';
+import { MODEL_OPERATIONS, type Transcription } from '@parley/contracts';
 import { ConcurrencyGate, engineRequest, ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
 import { finalize, type Observable } from 'rxjs';
 import { decodeAudio, probeFfmpeg } from '../audio/index.js';
@@ -44,7 +44,7 @@ export class TranscribeUseCase {
   transcribe(command: TranscribeCommand): Observable<Transcription> {
     let objectConsumed = false;
     return engineRequest<Transcription>({
-      operation: 'transcribe',
+      operation: MODEL_OPERATIONS.stt,
       model: this.model,
       gate: this.gate,
       metrics: this.metrics,
