@@ -66,11 +66,17 @@ describe('npm run bench (smoke run: every section, tiny counts)', () => {
     for (const row of measured) {
       expect({ figure: row.figure, n: row.n }).toEqual({ figure: row.figure, n: expect.any(Number) });
       expect(row.n).toBeGreaterThan(0);
-      for (const field of ['p50', 'p99', 'min', 'max'] as const) expect([row.figure, field, Number.isFinite(row[field])]).toEqual([row.figure, field, true]);
+      for (const field of ['p50', 'p99', 'min', 'max'] as const)
+        expect([row.figure, field, Number.isFinite(row[field])]).toEqual([row.figure, field, true]);
     }
     const withBaseline = measured.filter((row) => row.baseline);
     expect(withBaseline.length).toBeGreaterThan(10);
-    for (const row of withBaseline) expect([row.figure, Number.isFinite(row.baseline!.p50), Number.isFinite(row.ratio)]).toEqual([row.figure, true, true]);
+    for (const row of withBaseline)
+      expect([row.figure, Number.isFinite(row.baseline!.p50), Number.isFinite(row.ratio)]).toEqual([
+        row.figure,
+        true,
+        true,
+      ]);
   });
 
   it('measures every section except the live conversation, which says why not', () => {
@@ -78,7 +84,11 @@ describe('npm run bench (smoke run: every section, tiny counts)', () => {
       expect([name, results.sections[name]!.rows.every((row) => row.available !== false)]).toEqual([name, true]);
     }
     for (const row of results.sections.live!.rows) {
-      expect(row).toEqual({ figure: expect.any(String), available: false, note: expect.stringContaining('/api/conversation/live') });
+      expect(row).toEqual({
+        figure: expect.any(String),
+        available: false,
+        note: expect.stringContaining('/api/conversation/live'),
+      });
     }
   });
 

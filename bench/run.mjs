@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { ChunkStampCollector, LlmNatsClient, postSse, speakStream } from './lib/clients.mjs';
 import { markdown, writeResults } from './lib/report.mjs';
+import { quantile } from './lib/stats.mjs';
 import { prepareModels, REPO, Stack, THREADS } from './lib/system.mjs';
 import { cancelToStop } from './sections/cancel.mjs';
 import { capacity } from './sections/capacity.mjs';
@@ -26,17 +27,40 @@ import { sttResidentVsPerCall } from './sections/stt.mjs';
 
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke');
-const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const only = args
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
 const outDir = args.find((a) => a.startsWith('--out='))?.slice(6) ?? join(REPO, 'bench', 'results');
 
 const COUNTS = smoke
   ? {
-      relaySingle: 3, relayRounds: 1, firstToken: 2, speak: 2, sentences: [1, 2], sentenceRuns: 2, stt: 2,
-      rampLevels: [1, 4], openLevels: [10], throughputTokens: 32, throughputRounds: 1, cancel: 3,
+      relaySingle: 3,
+      relayRounds: 1,
+      firstToken: 2,
+      speak: 2,
+      sentences: [1, 2],
+      sentenceRuns: 2,
+      stt: 2,
+      rampLevels: [1, 4],
+      openLevels: [10],
+      throughputTokens: 32,
+      throughputRounds: 1,
+      cancel: 3,
     }
   : {
-      relaySingle: 40, relayRounds: 4, firstToken: 30, speak: 20, sentences: [1, 2, 3, 4, 5, 6], sentenceRuns: 15, stt: 20,
-      rampLevels: [1, 8, 16, 18, 19, 24, 32], openLevels: [50, 100, 200], throughputTokens: 256, throughputRounds: 5, cancel: 30,
+      relaySingle: 40,
+      relayRounds: 4,
+      firstToken: 30,
+      speak: 20,
+      sentences: [1, 2, 3, 4, 5, 6],
+      sentenceRuns: 15,
+      stt: 20,
+      rampLevels: [1, 8, 16, 18, 19, 24, 32],
+      openLevels: [50, 100, 200],
+      throughputTokens: 256,
+      throughputRounds: 5,
+      cancel: 30,
     };
 
 for (const app of ['gateway', 'llm-service', 'stt-service', 'tts-service']) {
@@ -47,14 +71,27 @@ for (const app of ['gateway', 'llm-service', 'stt-service', 'tts-service']) {
 }
 Logger.overrideLogger(['error']);
 
-const git = (...a) => { try { return execFileSync('git', a, { cwd: REPO, encoding: 'utf8' }).trim(); } catch { return undefined; } };
+const git = (...a) => {
+  try {
+    return execFileSync('git', a, { cwd: REPO, encoding: 'utf8' }).trim();
+  } catch {
+    return undefined;
+  }
+};
 const startedAt = new Date();
 const t0 = performance.now();
 const results = {
   meta: {
     started_at: startedAt.toISOString(),
     smoke,
-    machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model, memory_gb: +(totalmem() / 2 ** 30).toFixed(1), load_average_at_start: loadavg(), node: process.version, platform: process.platform },
+    machine: {
+      cpus: cpus().length,
+      cpu_model: cpus()[0]?.model,
+      memory_gb: +(totalmem() / 2 ** 30).toFixed(1),
+      load_average_at_start: loadavg(),
+      node: process.version,
+      platform: process.platform,
+    },
     commit: git('rev-parse', '--short', 'HEAD'),
     threads_per_engine: Number(THREADS),
     counts: COUNTS,
@@ -82,14 +119,32 @@ try {
   stack = await Stack.start(models);
   stamps = await ChunkStampCollector.start(stack.nats.url);
   log('starting nats-server, llm-, stt-, tts-service and a gateway');
-  await Promise.all([stack.startLlm('llm-service', { LLM_BENCH_STAMP_SUBJECT: stamps.subject, LLM_MAX_QUEUED: '64' }), stack.startStt(), stack.startTts()]);
+  await Promise.all([
+    stack.startLlm('llm-service', { LLM_BENCH_STAMP_SUBJECT: stamps.subject, LLM_MAX_QUEUED: '64' }),
+    stack.startStt(),
+    stack.startTts(),
+  ]);
   const gateway = await stack.startGateway('gateway', {}, ['llm', 'stt', 'tts']);
   llmClient = new LlmNatsClient(stack.nats.url);
   // Warm-up: first connections, first turn, first transcription.
-  await postSse(`${gateway.url}/api/conversation/text-stream`, { message: 'Hola', language: 'es', difficulty: 'advanced', scenario: 'greeting', tts: true });
+  await postSse(`${gateway.url}/api/conversation/text-stream`, {
+    message: 'Hola',
+    language: 'es',
+    difficulty: 'advanced',
+    scenario: 'greeting',
+    tts: true,
+  });
   await speakStream(gateway.url, models.speechWav, { language: 'es', difficulty: 'advanced', scenario: 'greeting' });
+  // Idle memory: the median of 1 s of samples once the warm-up is over.
   await new Promise((resolve) => setTimeout(resolve, 500));
-  const idle = Object.fromEntries(['gateway', 'llm-service', 'stt-service', 'tts-service'].map((name) => [name, stack.rss(name)]));
+  stack.resetSamples();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const idle = Object.fromEntries(
+    ['gateway', 'llm-service', 'stt-service', 'tts-service'].map((name) => [
+      name,
+      quantile(stack.samples.get(name), 0.5),
+    ]),
+  );
   stack.resetSamples();
 
   const context = { stack, gateway, llmClient, stamps, models, counts: COUNTS, work };
@@ -115,8 +170,10 @@ results.meta.load_average_at_end = loadavg();
 results.meta.duration_s = +((performance.now() - t0) / 1000).toFixed(1);
 const m = results.meta;
 console.log(`## Parley benchmark${smoke ? ' (smoke run: tiny counts, numbers mean little)' : ''}\n`);
-console.log(`${m.started_at}, commit ${m.commit}, ${m.machine.cpus} × ${m.machine.cpu_model}, ${m.machine.memory_gb} GB, node ${m.machine.node}, ` +
-  `load average ${m.machine.load_average_at_start.map((l) => l.toFixed(1)).join('/')} at start, ${m.load_average_at_end.map((l) => l.toFixed(1)).join('/')} at end; ` +
-  `${m.models.generated ? 'generated tiny models' : `models ${m.models.llm}, ${m.models.stt}`}; ${m.threads_per_engine} thread(s) per engine; ${m.duration_s} s\n`);
+console.log(
+  `${m.started_at}, commit ${m.commit}, ${m.machine.cpus} × ${m.machine.cpu_model}, ${m.machine.memory_gb} GB, node ${m.machine.node}, ` +
+    `load average ${m.machine.load_average_at_start.map((l) => l.toFixed(1)).join('/')} at start, ${m.load_average_at_end.map((l) => l.toFixed(1)).join('/')} at end; ` +
+    `${m.models.generated ? 'generated tiny models' : `models ${m.models.llm}, ${m.models.stt}`}; ${m.threads_per_engine} thread(s) per engine; ${m.duration_s} s\n`,
+);
 console.log(markdown(results));
 console.log(`JSON: ${writeResults(outDir, results)}`);

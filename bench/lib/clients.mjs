@@ -11,7 +11,9 @@ import { epochMs } from './stats.mjs';
 /** Reads an SSE response: `[{ event, data, at }]`, `at` in epoch ms at parse time. */
 export async function readSse(res) {
   const events = [];
-  const parser = createParser({ onEvent: (m) => events.push({ event: m.event ?? 'message', data: JSON.parse(m.data), at: epochMs() }) });
+  const parser = createParser({
+    onEvent: (m) => events.push({ event: m.event ?? 'message', data: JSON.parse(m.data), at: epochMs() }),
+  });
   const decoder = new TextDecoder();
   for await (const chunk of res.body) parser.feed(decoder.decode(chunk, { stream: true }));
   return events;
@@ -20,7 +22,11 @@ export async function readSse(res) {
 /** A conversation turn over SSE: the events, when it was sent, and when the response headers came. */
 export async function postSse(url, body, { onHeaders } = {}) {
   const sentAt = epochMs();
-  const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+    body: JSON.stringify(body),
+  });
   onHeaders?.(res);
   const events = await readSse(res);
   return { sentAt, status: res.status, events };
@@ -39,7 +45,10 @@ export async function speakStream(base, wavPath, fields) {
 /** The terminal event of a stream and its error code, if any. */
 export function outcome(events) {
   const last = events.at(-1);
-  return { ok: last?.event === 'complete', code: last?.event === 'error' ? last.data.code : last ? undefined : 'NO_EVENTS' };
+  return {
+    ok: last?.event === 'complete',
+    code: last?.event === 'error' ? last.data.code : last ? undefined : 'NO_EVENTS',
+  };
 }
 
 /** The llm-service's chat subject through NestJS's NATS client, as the gateway calls it. */

@@ -34,7 +34,9 @@ export function markdown(results) {
   for (const section of Object.values(results.sections)) {
     lines.push(`### ${section.title}`, '');
     if (section.setup) lines.push(`_${section.setup}_`, '');
-    lines.push('| figure | unit | n | p50 | p99 | min–max | baseline (same run) | baseline p50 | baseline p99 | ratio | Δ p50 |');
+    lines.push(
+      '| figure | unit | n | p50 | p99 | min–max | baseline (same run) | baseline p50 | baseline p99 | ratio | Δ p50 |',
+    );
     lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of section.rows) {
       if (r.available === false) {

@@ -19,7 +19,8 @@ export const THREADS = process.env.BENCH_THREADS || '1';
 
 function run(command, args) {
   const result = spawnSync(command, args, { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.error?.message ?? result.stderr}`);
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} failed: ${result.error?.message ?? result.stderr}`);
 }
 
 /**
@@ -31,14 +32,21 @@ export async function prepareModels(dir) {
   const pulled = process.env.BENCH_MODELS === 'pulled';
   const { defaultModelsDir, pulledModelPath, pulledVoices } = pulled ? await import('@parley/models') : {};
   const generated = !pulled && !process.env.BENCH_LLM_MODEL;
-  const llm = process.env.BENCH_LLM_MODEL || (pulled ? pulledModelPath('llm', 'BENCH_LLM_MODEL') : (await writeTinyGguf(join(dir, 'tiny.gguf'))).path);
+  const llm =
+    process.env.BENCH_LLM_MODEL ||
+    (pulled ? pulledModelPath('llm', 'BENCH_LLM_MODEL') : (await writeTinyGguf(join(dir, 'tiny.gguf'))).path);
   // An answer that never ends by itself (throughput, cancel): the generated endless model, or the same real model.
   const llmEndless = generated ? (await writeTinyGguf(join(dir, 'endless.gguf'), { endless: true })).path : llm;
-  const stt = process.env.BENCH_STT_MODEL || (pulled ? pulledModelPath('stt', 'BENCH_STT_MODEL') : (await writeTinyWhisperModel(join(dir, 'whisper.bin'))).path);
-  let ttsVoices = process.env.BENCH_TTS_VOICES || (pulled ? JSON.stringify(pulledVoices(defaultModelsDir())) : undefined);
+  const stt =
+    process.env.BENCH_STT_MODEL ||
+    (pulled ? pulledModelPath('stt', 'BENCH_STT_MODEL') : (await writeTinyWhisperModel(join(dir, 'whisper.bin'))).path);
+  let ttsVoices =
+    process.env.BENCH_TTS_VOICES || (pulled ? JSON.stringify(pulledVoices(defaultModelsDir())) : undefined);
   if (!ttsVoices) {
     const voice = await writeTinyPiperVoice(join(dir, 'voice'));
-    ttsVoices = JSON.stringify([{ id: 'tiny-voice', languages: LANGUAGE_CODES, model: voice.model, tokens: voice.tokens }]);
+    ttsVoices = JSON.stringify([
+      { id: 'tiny-voice', languages: LANGUAGE_CODES, model: voice.model, tokens: voice.tokens },
+    ]);
   }
   const raw = join(dir, 'speech-raw.wav');
   const wav = join(dir, 'speech.wav');
@@ -159,8 +167,11 @@ export class Stack {
       ...env,
     });
     service.metricsUrl = `http://127.0.0.1:${port}/metrics`;
-    await waitUntil(async () => metricValue(await fetch(service.metricsUrl).then((r) => r.text()), 'parley_model_loaded') === 1, `${name} model`, 120_000)
-      .catch((error) => this.fail(service, error));
+    await waitUntil(
+      async () => metricValue(await fetch(service.metricsUrl).then((r) => r.text()), 'parley_model_loaded') === 1,
+      `${name} model`,
+      120_000,
+    ).catch((error) => this.fail(service, error));
     return service;
   }
 
@@ -192,10 +203,14 @@ export class Stack {
       ...env,
     });
     service.url = `http://127.0.0.1:${port}`;
-    await waitUntil(async () => {
-      const body = await fetch(`${service.url}/api/health/models`).then((r) => r.json());
-      return needs.every((n) => body.models?.[n] === 'loaded');
-    }, `${name} and the models ${needs.join(', ')}`, 120_000).catch((error) => this.fail(service, error));
+    await waitUntil(
+      async () => {
+        const body = await fetch(`${service.url}/api/health/models`).then((r) => r.json());
+        return needs.every((n) => body.models?.[n] === 'loaded');
+      },
+      `${name} and the models ${needs.join(', ')}`,
+      120_000,
+    ).catch((error) => this.fail(service, error));
     return service;
   }
 

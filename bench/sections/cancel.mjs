@@ -22,18 +22,25 @@ export async function cancelToStop({ models, counts }) {
       const request_id = `bench-cancel-${i}`.padEnd(16, 'x');
       await new Promise((resolve, reject) => {
         let chunks = 0;
-        const subscription = client.proxy.send(SUBJECTS.llm.chat, { request_id, messages: [{ role: 'user', content: 'Hola' }], max_tokens: 2048 }).subscribe({
-          next: (message) => {
-            if (message.type !== 'chunk' || ++chunks !== 10) return;
-            const cancelledAt = performance.now();
-            nc.publish(cancelSubject('llm', request_id));
-            subscription.unsubscribe();
-            waitUntil(async () => metricValue(await metrics(), 'parley_requests_in_flight', { operation: 'chat' }) === 0, 'generation stopped', 10_000, 1)
-              .then(() => callerMs.push(performance.now() - cancelledAt))
-              .then(resolve, reject);
-          },
-          error: reject,
-        });
+        const subscription = client.proxy
+          .send(SUBJECTS.llm.chat, { request_id, messages: [{ role: 'user', content: 'Hola' }], max_tokens: 2048 })
+          .subscribe({
+            next: (message) => {
+              if (message.type !== 'chunk' || ++chunks !== 10) return;
+              const cancelledAt = performance.now();
+              nc.publish(cancelSubject('llm', request_id));
+              subscription.unsubscribe();
+              waitUntil(
+                async () => metricValue(await metrics(), 'parley_requests_in_flight', { operation: 'chat' }) === 0,
+                'generation stopped',
+                10_000,
+                1,
+              )
+                .then(() => callerMs.push(performance.now() - cancelledAt))
+                .then(resolve, reject);
+            },
+            error: reject,
+          });
       });
     }
     const text = await metrics();
@@ -43,7 +50,9 @@ export async function cancelToStop({ models, counts }) {
       title: '8. Cancel → generation stopped (llm-service)',
       setup: 'cancel published after the 10th chunk of an endless answer',
       rows: [
-        figure('cancel → engine stopped, inside the llm-service (histogram mean)', 'ms', [(1000 * sum) / count], { note: `${count} cancels` }),
+        figure('cancel → engine stopped, inside the llm-service (histogram mean)', 'ms', [(1000 * sum) / count], {
+          note: `${count} cancels`,
+        }),
         figure('cancel → in-flight gauge 0, seen by the caller (polling /metrics)', 'ms', callerMs),
       ],
     };

@@ -19,7 +19,10 @@ async function burst(base, n, { onAllOpen } = {}) {
         onHeaders: () => {
           if (++open === n) onAllOpen?.();
         },
-      }).catch((error) => ({ sentAt: epochMs(), events: [{ event: 'error', data: { code: `CLIENT_${error.code ?? error.name}` }, at: epochMs() }] })),
+      }).catch((error) => ({
+        sentAt: epochMs(),
+        events: [{ event: 'error', data: { code: `CLIENT_${error.code ?? error.name}` }, at: epochMs() }],
+      })),
     ),
   );
   const codes = {};
@@ -48,11 +51,21 @@ async function ramp(base, levels) {
 }
 
 async function throughput(stack, sequences, counts) {
-  const tokens = stack.models.generated ? counts.throughputTokens : Math.min(counts.throughputTokens, stack.models.maxTokens);
-  const llm = await stack.startLlm(`llm-service-${sequences}-seq`, { LLM_MODEL_PATH: stack.models.llmEndless, LLM_SEQUENCES: String(sequences) });
+  const tokens = stack.models.generated
+    ? counts.throughputTokens
+    : Math.min(counts.throughputTokens, stack.models.maxTokens);
+  const llm = await stack.startLlm(`llm-service-${sequences}-seq`, {
+    LLM_MODEL_PATH: stack.models.llmEndless,
+    LLM_SEQUENCES: String(sequences),
+  });
   const client = new LlmNatsClient(stack.nats.url);
   try {
-    const chat = (i) => client.chat({ request_id: `bench-tput-${sequences}-${i}`, messages: [{ role: 'user', content: 'Hola' }], max_tokens: tokens });
+    const chat = (i) =>
+      client.chat({
+        request_id: `bench-tput-${sequences}-${i}`,
+        messages: [{ role: 'user', content: 'Hola' }],
+        max_tokens: tokens,
+      });
     await Promise.all(Array.from({ length: sequences }, (_, i) => chat(`warm${i}`)));
     const rates = [];
     for (let round = 0; round < counts.throughputRounds; round++) {
@@ -86,10 +99,21 @@ export async function capacity({ models, counts }) {
     return ramp((await stack.startGateway()).url, counts.rampLevels);
   });
   const failure = admission.firstFailure;
-  rows.push(figure('simultaneous text-streams with 0 errors, default config (highest level tried)', 'streams', [admission.best.level], {
-    note: failure ? `at ${failure.level}: ${failure.errors} errors ${JSON.stringify(failure.codes)}` : 'no level failed',
-  }));
-  rows.push(figure(`time to complete at ${admission.best.level} simultaneous streams`, 'ms', admission.best.completeMs));
+  rows.push(
+    figure(
+      'simultaneous text-streams with 0 errors, default config (highest level tried)',
+      'streams',
+      [admission.best.level],
+      {
+        note: failure
+          ? `at ${failure.level}: ${failure.errors} errors ${JSON.stringify(failure.codes)}`
+          : 'no level failed',
+      },
+    ),
+  );
+  rows.push(
+    figure(`time to complete at ${admission.best.level} simultaneous streams`, 'ms', admission.best.completeMs),
+  );
 
   // Unbounded queue: what one gateway holds, and its memory with 200 streams open.
   await withStack(models, async (stack) => {
@@ -100,15 +124,24 @@ export async function capacity({ models, counts }) {
       let openRss;
       const cpuBefore = { gateway: cpuMs(stack.pid('gateway')), llm: cpuMs(stack.pid('llm-service')) };
       const result = await burst(gw.url, n, { onAllOpen: () => (openRss = stack.rss('gateway')) });
-      const cpu = { gateway: cpuMs(stack.pid('gateway')) - cpuBefore.gateway, llm: cpuMs(stack.pid('llm-service')) - cpuBefore.llm };
-      rows.push(figure(`${n} simultaneous streams, unbounded llm queue: errors`, 'errors', [result.errors], {
-        note: result.errors ? JSON.stringify(result.codes) : undefined,
-      }));
+      const cpu = {
+        gateway: cpuMs(stack.pid('gateway')) - cpuBefore.gateway,
+        llm: cpuMs(stack.pid('llm-service')) - cpuBefore.llm,
+      };
+      rows.push(
+        figure(`${n} simultaneous streams, unbounded llm queue: errors`, 'errors', [result.errors], {
+          note: result.errors ? JSON.stringify(result.codes) : undefined,
+        }),
+      );
       rows.push(figure(`${n} simultaneous streams, unbounded llm queue: time to complete`, 'ms', result.completeMs));
       rows.push(figure(`gateway CPU per text turn (${n} at once)`, 'CPU ms', [cpu.gateway / n]));
       rows.push(figure(`llm-service CPU per text turn (${n} at once)`, 'CPU ms', [cpu.llm / n]));
       if (n === counts.openLevels.at(-1)) {
-        rows.push(figure(`gateway RSS with ${n} streams open`, 'MB', [openRss / MB], { baseline: { name: 'gateway RSS idle', samples: [idleRss / MB] } }));
+        rows.push(
+          figure(`gateway RSS with ${n} streams open`, 'MB', [openRss / MB], {
+            baseline: { name: 'gateway RSS idle', samples: [idleRss / MB] },
+          }),
+        );
       }
     }
   });
@@ -118,9 +151,16 @@ export async function capacity({ models, counts }) {
     const one = await throughput(stack, 1, counts);
     rows.push(figure('LLM throughput, 1 sequence', 'tokens/s', one));
     for (const sequences of [2, 4]) {
-      rows.push(figure(`LLM throughput, ${sequences} parallel sequences (all busy)`, 'tokens/s', await throughput(stack, sequences, counts), {
-        baseline: { name: '1 sequence', samples: one },
-      }));
+      rows.push(
+        figure(
+          `LLM throughput, ${sequences} parallel sequences (all busy)`,
+          'tokens/s',
+          await throughput(stack, sequences, counts),
+          {
+            baseline: { name: '1 sequence', samples: one },
+          },
+        ),
+      );
     }
   });
   return {

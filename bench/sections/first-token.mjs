@@ -14,16 +14,26 @@ async function loadInProcess(modelPath) {
   const threads = Number(THREADS);
   const llama = await getLlama({ gpu: false, build: 'never', maxThreads: threads, logLevel: LlamaLogLevel.error });
   const model = await llama.loadModel({ modelPath });
-  const context = await model.createContext({ sequences: 1, threads, contextSize: Math.min(4096, model.trainContextSize) });
+  const context = await model.createContext({
+    sequences: 1,
+    threads,
+    contextSize: Math.min(4096, model.trainContextSize),
+  });
   const sequence = context.getSequence();
   const chatWrapper = resolveChatWrapper(model);
   return {
     async firstTokenMs(request) {
       const session = new LlamaChatSession({ contextSequence: sequence, chatWrapper, autoDisposeSequence: false });
       session.setChatHistory(
-        request.messages.slice(0, -1).map((m) =>
-          m.role === 'system' ? { type: 'system', text: m.content } : m.role === 'user' ? { type: 'user', text: m.content } : { type: 'model', response: [m.content] },
-        ),
+        request.messages
+          .slice(0, -1)
+          .map((m) =>
+            m.role === 'system'
+              ? { type: 'system', text: m.content }
+              : m.role === 'user'
+                ? { type: 'user', text: m.content }
+                : { type: 'model', response: [m.content] },
+          ),
       );
       const abort = new AbortController();
       const t0 = performance.now();
@@ -63,7 +73,8 @@ export async function firstToken({ gateway, llmClient, stamps, models, counts })
       await sleep(20);
       await stamps.flush();
       const stamp = stamps.byUserMessage(message);
-      if (!stamp || !firstChunk) throw new Error(`no first chunk or no stamp for "${message}": ${JSON.stringify(turn.events.at(-1))}`);
+      if (!stamp || !firstChunk)
+        throw new Error(`no first chunk or no stamp for "${message}": ${JSON.stringify(turn.events.at(-1))}`);
       const request = { temperature: 0.7, max_tokens: 256, ...stamp.request };
       const direct = await llmClient.chat({ ...request, request_id: `bench-first-${i}` });
       const localMs = await inProcess.firstTokenMs(request);

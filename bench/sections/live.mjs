@@ -9,8 +9,14 @@ import { REPO } from '../lib/system.mjs';
 /** Whether the built gateway serves the live WebSocket route. */
 function liveRouteBuilt() {
   const dist = join(REPO, 'apps/gateway/dist');
-  const files = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
-  return existsSync(dist) && files(dist).some((f) => f.endsWith('.js') && readFileSync(f, 'utf8').includes('conversation/live'));
+  const files = (dir) =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)],
+    );
+  return (
+    existsSync(dist) &&
+    files(dist).some((f) => f.endsWith('.js') && readFileSync(f, 'utf8').includes('conversation/live'))
+  );
 }
 
 export async function liveConversation() {

@@ -23,16 +23,27 @@ function chunkLatencies(arrivals, stamps) {
 async function rounds(concurrency, count, one) {
   const results = [];
   for (let done = 0; done < count; done += concurrency) {
-    results.push(...(await Promise.all(Array.from({ length: Math.min(concurrency, count - done) }, (_, k) => one(done + k)))));
+    results.push(
+      ...(await Promise.all(Array.from({ length: Math.min(concurrency, count - done) }, (_, k) => one(done + k)))),
+    );
   }
   return results;
 }
 
 async function rawBaseline(natsUrl, parallel, concurrency, count, chunks, intervalMs) {
   const subject = `bench.raw.${Math.random().toString(36).slice(2)}`;
-  const responder = spawn(process.execPath, [fileURLToPath(new URL('../support/raw-stream-responder.mjs', import.meta.url)), natsUrl, subject, String(parallel)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const responder = spawn(
+    process.execPath,
+    [
+      fileURLToPath(new URL('../support/raw-stream-responder.mjs', import.meta.url)),
+      natsUrl,
+      subject,
+      String(parallel),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   await new Promise((resolve, reject) => {
     responder.stdout.once('data', resolve);
     responder.once('exit', (code) => reject(new Error(`raw responder exited ${code}`)));
@@ -72,7 +83,14 @@ export async function relay({ stack, gateway, llmClient, stamps, models, counts 
     // Straight from NATS, the way the gateway itself reads the service.
     const direct = await rounds(concurrency, count, async () => {
       const request_id = `bench-relay-${tag++}`;
-      return { request_id, ...(await llmClient.chat({ request_id, messages: [{ role: 'user', content: 'Hola' }], max_tokens: models.maxTokens })) };
+      return {
+        request_id,
+        ...(await llmClient.chat({
+          request_id,
+          messages: [{ role: 'user', content: 'Hola' }],
+          max_tokens: models.maxTokens,
+        })),
+      };
     });
     await sleep(100);
     await stamps.flush();
@@ -102,14 +120,33 @@ export async function relay({ stack, gateway, llmClient, stamps, models, counts 
     const raw = await rawBaseline(stack.nats.url, LLM_SEQUENCES, concurrency, count, chunksPerStream, intervalMs);
     const baseline = { name: `bare NATS request/stream, ${concurrency} concurrent`, samples: raw };
     const note = unmatched || errors ? `${unmatched} streams unmatched, ${errors} errors` : undefined;
-    rows.push(figure(`engine → SSE client per chunk, ${concurrency} stream${concurrency > 1 ? 's' : ''}`, 'ms', sseLatencies, { baseline, note }));
-    rows.push(figure(`engine → NATS client per chunk, ${concurrency} stream${concurrency > 1 ? 's' : ''}`, 'ms', natsLatencies, { baseline }));
+    rows.push(
+      figure(`engine → SSE client per chunk, ${concurrency} stream${concurrency > 1 ? 's' : ''}`, 'ms', sseLatencies, {
+        baseline,
+        note,
+      }),
+    );
+    rows.push(
+      figure(
+        `engine → NATS client per chunk, ${concurrency} stream${concurrency > 1 ? 's' : ''}`,
+        'ms',
+        natsLatencies,
+        { baseline },
+      ),
+    );
     if (concurrency === 1) rows.push(figure('chunks (tokens) per answer', 'chunks', answerChunks));
-    rows.push(figure(`engine inter-chunk gap, ${concurrency} stream${concurrency > 1 ? 's' : ''} (raw baseline paced at its median)`, 'ms', gaps));
+    rows.push(
+      figure(
+        `engine inter-chunk gap, ${concurrency} stream${concurrency > 1 ? 's' : ''} (raw baseline paced at its median)`,
+        'ms',
+        gaps,
+      ),
+    );
   }
   return {
     title: '1. Relay overhead per streamed chunk',
-    setup: 'latency from the engine handing a chunk on (llm-service stamp) to its arrival; baseline: a bare NATS request/stream on the same broker with the same chunks per stream, pace and parallelism',
+    setup:
+      'latency from the engine handing a chunk on (llm-service stamp) to its arrival; baseline: a bare NATS request/stream on the same broker with the same chunks per stream, pace and parallelism',
     rows,
   };
 }

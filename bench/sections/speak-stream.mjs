@@ -22,7 +22,9 @@ function tokensFor(k) {
 async function synthesize(base, text) {
   const t0 = epochMs();
   const res = await fetch(`${base}/api/conversation/synthesize`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ text, language: TURN.language }),
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ text, language: TURN.language }),
   });
   if (!res.ok) throw new Error(`synthesize answered ${res.status}`);
   await res.arrayBuffer();
@@ -38,7 +40,9 @@ async function sequentialSpokenTurn(base, wav) {
   const form = new FormData();
   form.append('audio', new Blob([readFileSync(wav)]), 'speech.wav');
   form.append('language', TURN.language);
-  const transcript = await fetch(`${base}/api/conversation/transcribe`, { method: 'POST', body: form }).then((r) => r.json());
+  const transcript = await fetch(`${base}/api/conversation/transcribe`, { method: 'POST', body: form }).then((r) =>
+    r.json(),
+  );
   const turn = await postSse(`${base}/api/conversation/text-stream`, { ...TURN, message: transcript.text || 'Hola' });
   const complete = turn.events.find((e) => e.event === 'complete');
   await synthesize(base, complete.data.full_response);
@@ -100,7 +104,10 @@ export async function speakStreamTimeline({ stack, gateway, models, counts }) {
     const env = { LLM_MAX_TOKENS: String(models.generated ? tokensFor(k) : 25 * k) };
     const gw = await stack.startGateway(`gateway-${k}-sentences`, env, ['llm', 'tts']);
     try {
-      for (let i = 0; i < 2; i++) { await pipelined(gw.url); await synthesizeAfterComplete(gw.url); } // warm-up
+      for (let i = 0; i < 2; i++) {
+        await pipelined(gw.url);
+        await synthesizeAfterComplete(gw.url);
+      } // warm-up
       const p = [];
       const b = [];
       for (let i = 0; i < counts.sentenceRuns; i++) {
@@ -108,13 +115,29 @@ export async function speakStreamTimeline({ stack, gateway, models, counts }) {
         b.push(await synthesizeAfterComplete(gw.url));
       }
       const spoken = p.map((r) => r.sentences).sort((x, y) => x - y)[p.length >> 1];
-      const label = models.generated ? `${k} sentence${k > 1 ? 's' : ''}` : `≤ ${25 * k} tokens (${spoken} sentences spoken)`;
-      rows.push(figure(`first audio, ${label}, sentence-pipelined`, 'ms', p.map((r) => r.firstAudio), {
-        baseline: { name: 'synthesize after complete', samples: b.map((r) => r.firstAudio) },
-      }));
-      rows.push(figure(`complete (all audio sent), ${label}, sentence-pipelined`, 'ms', p.map((r) => r.complete), {
-        baseline: { name: 'text complete, then synthesize (all audio)', samples: b.map((r) => r.firstAudio) },
-      }));
+      const label = models.generated
+        ? `${k} sentence${k > 1 ? 's' : ''}`
+        : `≤ ${25 * k} tokens (${spoken} sentences spoken)`;
+      rows.push(
+        figure(
+          `first audio, ${label}, sentence-pipelined`,
+          'ms',
+          p.map((r) => r.firstAudio),
+          {
+            baseline: { name: 'synthesize after complete', samples: b.map((r) => r.firstAudio) },
+          },
+        ),
+      );
+      rows.push(
+        figure(
+          `complete (all audio sent), ${label}, sentence-pipelined`,
+          'ms',
+          p.map((r) => r.complete),
+          {
+            baseline: { name: 'text complete, then synthesize (all audio)', samples: b.map((r) => r.firstAudio) },
+          },
+        ),
+      );
     } finally {
       await stack.stop(gw);
     }

@@ -20,7 +20,9 @@ import { figure } from '../lib/report.mjs';
 import { REPO, THREADS } from '../lib/system.mjs';
 
 async function nodewhisperCaller(models, work) {
-  const { buildWhisperServer } = await import(pathToFileURL(join(REPO, 'apps/stt-service/scripts/build-whisper-server.mjs')).href);
+  const { buildWhisperServer } = await import(
+    pathToFileURL(join(REPO, 'apps/stt-service/scripts/build-whisper-server.mjs')).href
+  );
   const bins = await buildWhisperServer();
   const shadowRoot = join(REPO, '.cache', 'nodejs-whisper-bench');
   rmSync(shadowRoot, { recursive: true, force: true });
@@ -42,7 +44,10 @@ async function nodewhisperCaller(models, work) {
       const t0 = performance.now();
       try {
         const text = await nodewhisper(models.speechWav, {
-          modelName: 'tiny', modelRootPath: modelRoot, logger: quiet, whisperOptions: { language: 'en' },
+          modelName: 'tiny',
+          modelRootPath: modelRoot,
+          logger: quiet,
+          whisperOptions: { language: 'en' },
         });
         if (!String(text).trim()) throw new Error('nodewhisper returned nothing');
       } finally {

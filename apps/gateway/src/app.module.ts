@@ -3,7 +3,14 @@ import { APP_FILTER } from '@nestjs/core';
 import { ClientsModule, Transport } from '@nestjs/microservices';
 import { MulterModule } from '@nestjs/platform-express';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { BinaryAwareNatsDeserializer, MetricsModule, NatsConnectionModule, NATS_CONNECTION, natsUrl } from '@parley/service-kit';
+import {
+  BinaryAwareNatsDeserializer,
+  MetricsModule,
+  NatsConnectionModule,
+  NATS_CONNECTION,
+  NATS_RECONNECT,
+  natsUrl,
+} from '@parley/service-kit';
 import type { GatewayConfig } from './config.js';
 import { ConversationTurnUseCase } from './conversation/conversation-turn.use-case.js';
 import { AFTER_REPLY_STAGES } from './conversation/turn/after-reply-stage.js';
@@ -12,9 +19,15 @@ import { CHAT, SPEECH, SPEECH_TO_TEXT } from './conversation/turn/ports.js';
 import { ReplyGeneration } from './conversation/turn/reply-generation.js';
 import { SentenceSpeech } from './conversation/turn/sentence-speech.js';
 import { TurnCompletion } from './conversation/turn/turn-completion.js';
+import { TurnFeedback } from './conversation/turn/turn-feedback.js';
 import { ConversationHttpController } from './conversation/conversation.http.controller.js';
 import { EdgeAccess } from './edge/edge-access.js';
-import { ApiKeyMiddleware, OriginGuardMiddleware, RateLimitMiddleware, StreamCapMiddleware } from './edge/edge.middleware.js';
+import {
+  ApiKeyMiddleware,
+  OriginGuardMiddleware,
+  RateLimitMiddleware,
+  StreamCapMiddleware,
+} from './edge/edge.middleware.js';
 import { HealthHttpController } from './health/health.http.controller.js';
 import { JetStreamKvLearnerStore } from './learners/jetstream-kv.learner-store.js';
 import { LearnerProgressUseCase } from './learners/learner-progress.use-case.js';
@@ -48,7 +61,12 @@ import { VoicesHttpController } from './voices/voices.http.controller.js';
 /** The route families that need a key (when keys are configured) and spend from the rate limit. */
 const GUARDED_ROUTES = ['api/conversation/*path', 'api/learners/*path', 'v1/*path'];
 /** Routes that hold a stream open (capped per client). */
-const STREAM_ROUTES = ['api/conversation/text-stream', 'api/conversation/speak-stream', 'v1/chat/completions', 'v1/audio/speech'];
+const STREAM_ROUTES = [
+  'api/conversation/text-stream',
+  'api/conversation/speak-stream',
+  'v1/chat/completions',
+  'v1/audio/speech',
+];
 
 @Module({})
 export class GatewayModule implements NestModule {
@@ -65,7 +83,12 @@ export class GatewayModule implements NestModule {
             name: NATS_CLIENT,
             transport: Transport.NATS,
             // Replies with audio arrive as binary frames; JSON replies are read as before.
-            options: { servers: natsUrl(), name: 'gateway', deserializer: new BinaryAwareNatsDeserializer() },
+            options: {
+              servers: natsUrl(),
+              ...NATS_RECONNECT,
+              name: 'gateway',
+              deserializer: new BinaryAwareNatsDeserializer(),
+            },
           },
         ]),
       ],
@@ -113,6 +136,7 @@ export class GatewayModule implements NestModule {
         ReplyGeneration,
         SentenceSpeech,
         TurnCompletion,
+        TurnFeedback,
         { provide: AFTER_REPLY_STAGES, useValue: [] },
         ConversationTurnUseCase,
         TurnMetrics,
@@ -132,6 +156,8 @@ export class GatewayModule implements NestModule {
     consumer.apply(HttpMetricsMiddleware).forRoutes('*path');
     consumer.apply(OriginGuardMiddleware).forRoutes('api/*path', 'v1/*path');
     consumer.apply(ApiKeyMiddleware, RateLimitMiddleware).forRoutes(...GUARDED_ROUTES);
-    consumer.apply(StreamCapMiddleware).forRoutes(...STREAM_ROUTES.map((path) => ({ path, method: RequestMethod.POST })));
+    consumer
+      .apply(StreamCapMiddleware)
+      .forRoutes(...STREAM_ROUTES.map((path) => ({ path, method: RequestMethod.POST })));
   }
 }

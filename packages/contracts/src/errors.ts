@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
   SERVICE_BUSY: 'SERVICE_BUSY',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** The message broker (NATS) is unreachable or restarting: nobody's mistake, retry shortly. */
+  BROKER_UNAVAILABLE: 'BROKER_UNAVAILABLE',
   MODEL_NOT_LOADED: 'MODEL_NOT_LOADED',
   TIMEOUT: 'TIMEOUT',
   CANCELLED: 'CANCELLED',
@@ -33,11 +35,22 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   TOO_MANY_REQUESTS: 429,
   SERVICE_BUSY: 503,
   SERVICE_UNAVAILABLE: 503,
+  BROKER_UNAVAILABLE: 503,
   MODEL_NOT_LOADED: 503,
   TIMEOUT: 504,
   CANCELLED: 499,
   ENGINE_FAILED: 502,
   INTERNAL: 500,
+};
+
+/**
+ * Seconds a client should wait before retrying (the HTTP `Retry-After` header) for errors that
+ * pass on their own: a broker restart, a full queue, a model still loading.
+ */
+export const RETRY_AFTER_SECONDS_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  BROKER_UNAVAILABLE: 5,
+  SERVICE_BUSY: 2,
+  MODEL_NOT_LOADED: 10,
 };
 
 /** The error shape carried over NATS (as the RpcException payload) and in SSE `error` events. */

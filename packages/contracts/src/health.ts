@@ -1,5 +1,9 @@
 import { z } from 'zod';
-import type { gatewayHealthResponseSchema, modelsHealthResponseSchema, scenariosResponseSchema } from './http-responses.js';
+import type {
+  gatewayHealthResponseSchema,
+  modelsHealthResponseSchema,
+  scenariosResponseSchema,
+} from './http-responses.js';
 import type { LanguageCode, LanguageInfo } from './catalog.js';
 import { SERVICE_NAMES } from './services.js';
 

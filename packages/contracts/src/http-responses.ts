@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { learnerWordSchema } from './learners.js';
+import { feedbackSchema } from './feedback.js';
 import { transcriptSegmentSchema } from './stt.js';
 
 /**
@@ -9,7 +10,12 @@ import { transcriptSegmentSchema } from './stt.js';
 
 const reportedStatusSchema = z.enum(['loading', 'loaded', 'not_loaded', 'error', 'unavailable']);
 
-export const gatewayHealthResponseSchema = z.object({ status: z.literal('healthy'), message: z.string() });
+export const gatewayHealthResponseSchema = z.object({
+  status: z.literal('healthy'),
+  message: z.string(),
+  /** Parley extension: the system runs on the tiny generated demo models (answers are nonsense). */
+  demo: z.boolean(),
+});
 export const modelsHealthResponseSchema = z.object({
   status: z.enum(['ok', 'degraded']),
   models: z.object({ stt: reportedStatusSchema, llm: reportedStatusSchema, tts: reportedStatusSchema }),
@@ -18,10 +24,22 @@ export const languagesResponseSchema = z.object({
   languages: z.record(z.string(), z.object({ name: z.string(), tts_voices: z.array(z.string()) })),
   count: z.number().int(),
 });
-export const scenariosResponseSchema = z.object({ scenarios: z.record(z.string(), z.string()), count: z.number().int() });
+export const scenariosResponseSchema = z.object({
+  scenarios: z.record(z.string(), z.string()),
+  count: z.number().int(),
+});
 
-export const textTurnResponseSchema = z.object({ response: z.string(), language: z.string(), session_id: z.string() });
+/** What a blocking turn route adds when the turn asked for feedback: the feedback, or why there is none. */
+const turnFeedbackFields = { feedback: feedbackSchema.optional(), feedback_error: z.string().optional() };
+
+export const textTurnResponseSchema = z.object({
+  response: z.string(),
+  language: z.string(),
+  session_id: z.string(),
+  ...turnFeedbackFields,
+});
 export const speakTurnResponseSchema = z.object({
+  ...turnFeedbackFields,
   response: z.string(),
   language: z.string(),
   detected_language: z.string().nullable(),
@@ -36,7 +54,9 @@ export const transcribeHttpResponseSchema = z.object({
 });
 export const sessionResponseSchema = z.object({
   session_id: z.string(),
-  messages: z.array(z.object({ role: z.enum(['user', 'assistant']), content: z.string(), language: z.string().optional() })),
+  messages: z.array(
+    z.object({ role: z.enum(['user', 'assistant']), content: z.string(), language: z.string().optional() }),
+  ),
   count: z.number().int(),
 });
 export const clearSessionResponseSchema = z.object({ status: z.literal('cleared'), session_id: z.string() });
@@ -68,7 +88,11 @@ export const openAiModelListSchema = z.object({
   ),
 });
 
-const usageSchema = z.object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() });
+const usageSchema = z.object({
+  prompt_tokens: z.number().int(),
+  completion_tokens: z.number().int(),
+  total_tokens: z.number().int(),
+});
 
 export const chatCompletionResponseSchema = z.object({
   id: z.string(),

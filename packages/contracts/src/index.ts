@@ -16,3 +16,4 @@ export * from './stt.js';
 export * from './metrics.js';
 export * from './openai.js';
 export * from './http-responses.js';
+export * from './streams.js';

@@ -14,7 +14,10 @@ const object = (properties: Record<string, unknown>) => ({ type: 'object', prope
 
 describe('a chat request with a response_format', () => {
   it('accepts the feedback schema, json_object, and every supported keyword', () => {
-    expect(parse(withSchema(FEEDBACK_JSON_SCHEMA)).response_format).toEqual({ type: 'json_schema', schema: FEEDBACK_JSON_SCHEMA });
+    expect(parse(withSchema(FEEDBACK_JSON_SCHEMA)).response_format).toEqual({
+      type: 'json_schema',
+      schema: FEEDBACK_JSON_SCHEMA,
+    });
     expect(parse(chat({ type: 'json_object' })).response_format).toEqual({ type: 'json_object' });
     const everything = {
       $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -36,7 +39,10 @@ describe('a chat request with a response_format', () => {
   });
 
   it('refuses strings without maxLength and arrays without maxItems, saying where and why', () => {
-    const schema = object({ word: { type: 'string' }, words: { type: 'array', items: { type: 'string', maxLength: 5 } } });
+    const schema = object({
+      word: { type: 'string' },
+      words: { type: 'array', items: { type: 'string', maxLength: 5 } },
+    });
     expect(() => parse(withSchema(schema))).toThrow(
       "Invalid chat request: response_format.schema.properties.word.maxLength: a string needs 'maxLength' (an integer 0-4000): " +
         'unbounded strings never end on small models; response_format.schema.properties.words.maxItems: ' +
@@ -45,38 +51,56 @@ describe('a chat request with a response_format', () => {
   });
 
   it('refuses bounds beyond the limits and minimums above their maximums', () => {
-    expect(() => parse(withSchema(object({ a: { type: 'string', maxLength: JSON_SCHEMA_LIMITS.maxStringLength + 1 } })))).toThrow(/a\.maxLength/);
+    expect(() =>
+      parse(withSchema(object({ a: { type: 'string', maxLength: JSON_SCHEMA_LIMITS.maxStringLength + 1 } }))),
+    ).toThrow(/a\.maxLength/);
     expect(() => parse(withSchema(object({ a: { type: 'string', maxLength: 3, minLength: 4 } })))).toThrow(
       /a\.minLength: must be an integer no greater than 'maxLength'/,
     );
-    expect(() => parse(withSchema(object({ a: { type: 'array', items: { type: 'null' }, maxItems: 2.5 } })))).toThrow(/a\.maxItems/);
+    expect(() => parse(withSchema(object({ a: { type: 'array', items: { type: 'null' }, maxItems: 2.5 } })))).toThrow(
+      /a\.maxItems/,
+    );
   });
 
   it('refuses keywords outside the subset, naming them', () => {
     expect(() => parse(withSchema(object({ a: { type: 'string', maxLength: 3, pattern: '^x' } })))).toThrow(
       /properties\.a\.pattern: 'pattern' is not supported here \(supported: type, maxLength, minLength\)/,
     );
-    expect(() => parse(withSchema(object({ a: { anyOf: [{ type: 'null' }] } })))).toThrow(/properties\.a: needs 'type'/);
-    expect(() => parse(withSchema(object({ a: { $ref: '#/$defs/x' } })))).toThrow(/properties\.a: needs 'type'/);
-    expect(() => parse(withSchema({ ...object({}), additionalProperties: true }))).toThrow(/additionalProperties: only false/);
-    expect(() => parse(withSchema({ ...object({ a: { type: 'null' }, b: { type: 'null' } }), required: ['a'] }))).toThrow(
-      /required: every property is required/,
+    expect(() => parse(withSchema(object({ a: { anyOf: [{ type: 'null' }] } })))).toThrow(
+      /properties\.a: needs 'type'/,
     );
+    expect(() => parse(withSchema(object({ a: { $ref: '#/$defs/x' } })))).toThrow(/properties\.a: needs 'type'/);
+    expect(() => parse(withSchema({ ...object({}), additionalProperties: true }))).toThrow(
+      /additionalProperties: only false/,
+    );
+    expect(() =>
+      parse(withSchema({ ...object({ a: { type: 'null' }, b: { type: 'null' } }), required: ['a'] })),
+    ).toThrow(/required: every property is required/);
     expect(() => parse(withSchema(object({ a: { enum: [] } })))).toThrow(/a\.enum: must list 1-64/);
-    expect(() => parse(withSchema(object({ a: { const: { x: 1 } } })))).toThrow(/a\.const: must be a string, number, boolean or null/);
+    expect(() => parse(withSchema(object({ a: { const: { x: 1 } } })))).toThrow(
+      /a\.const: must be a string, number, boolean or null/,
+    );
   });
 
   it('refuses a root that is not an object, a schema nested too deep, and one too large', () => {
-    expect(() => parse(withSchema({ type: 'string', maxLength: 3 }))).toThrow(/schema\.type: the root must be an object schema/);
+    expect(() => parse(withSchema({ type: 'string', maxLength: 3 }))).toThrow(
+      /schema\.type: the root must be an object schema/,
+    );
     let deep: Record<string, unknown> = { type: 'null' };
     for (let i = 0; i <= JSON_SCHEMA_LIMITS.maxDepth; i++) deep = object({ a: deep });
     expect(() => parse(withSchema(deep))).toThrow(/nests deeper than 8 levels/);
-    const huge = object(Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`p${i}`, { type: 'string', maxLength: 1, description: 'x'.repeat(300) }])));
+    const huge = object(
+      Object.fromEntries(
+        Array.from({ length: 60 }, (_, i) => [`p${i}`, { type: 'string', maxLength: 1, description: 'x'.repeat(300) }]),
+      ),
+    );
     expect(() => parse(withSchema(huge))).toThrow(/schema: must be at most 16384 characters as JSON/);
   });
 
   it('refuses an unknown response_format type with the accepted ones', () => {
-    expect(() => parse(chat({ type: 'yaml' }))).toThrow(/response_format\.type: 'type' must be 'json_object' or 'json_schema'/);
+    expect(() => parse(chat({ type: 'yaml' }))).toThrow(
+      /response_format\.type: 'type' must be 'json_object' or 'json_schema'/,
+    );
     expect(() => parse(chat({ type: 'json_schema' }))).toThrow(/response_format\.schema: must be a JSON schema object/);
   });
 });
@@ -103,7 +127,12 @@ describe('the feedback event schema', () => {
         vocabulary: {
           type: 'array',
           maxItems: FEEDBACK_LIMITS.maxVocabulary,
-          items: { properties: { word: { maxLength: FEEDBACK_LIMITS.wordChars }, translation: { maxLength: FEEDBACK_LIMITS.wordTranslationChars } } },
+          items: {
+            properties: {
+              word: { maxLength: FEEDBACK_LIMITS.wordChars },
+              translation: { maxLength: FEEDBACK_LIMITS.wordTranslationChars },
+            },
+          },
         },
       },
     });
@@ -117,7 +146,9 @@ describe('the feedback event schema', () => {
       vocabulary: [{ word: 'hola', translation: 'hello' }],
     };
     expect(feedbackSchema.parse(feedback)).toEqual(feedback);
-    expect(feedbackSchema.safeParse({ ...feedback, translation: 'x'.repeat(FEEDBACK_LIMITS.translationChars + 1) }).success).toBe(false);
+    expect(
+      feedbackSchema.safeParse({ ...feedback, translation: 'x'.repeat(FEEDBACK_LIMITS.translationChars + 1) }).success,
+    ).toBe(false);
     const tooMany = Array.from({ length: FEEDBACK_LIMITS.maxVocabulary + 1 }, () => feedback.vocabulary[0]);
     expect(feedbackSchema.safeParse({ ...feedback, vocabulary: tooMany }).success).toBe(false);
   });

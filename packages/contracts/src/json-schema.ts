@@ -14,7 +14,13 @@ export type JsonSchema =
   | { type: 'string'; maxLength: number; minLength?: number; description?: string }
   | { type: 'number' | 'integer' | 'boolean' | 'null'; description?: string }
   | { type: 'array'; items: JsonSchema; maxItems: number; minItems?: number; description?: string }
-  | { type: 'object'; properties: Record<string, JsonSchema>; required?: string[]; additionalProperties?: false; description?: string }
+  | {
+      type: 'object';
+      properties: Record<string, JsonSchema>;
+      required?: string[];
+      additionalProperties?: false;
+      description?: string;
+    }
   | { enum: (string | number | boolean | null)[]; type?: string; description?: string }
   | { const: string | number | boolean | null; type?: string; description?: string };
 
@@ -45,7 +51,8 @@ const KEYS_BY_TYPE: Record<string, string[]> = {
 const isPrimitive = (value: unknown) => value === null || ['string', 'number', 'boolean'].includes(typeof value);
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
-const isCount = (value: unknown, max: number) => Number.isInteger(value) && (value as number) >= 0 && (value as number) <= max;
+const isCount = (value: unknown, max: number) =>
+  Number.isInteger(value) && (value as number) >= 0 && (value as number) <= max;
 
 interface Problem {
   path: (string | number)[];
@@ -63,14 +70,26 @@ function findSchemaProblems(schema: unknown, path: (string | number)[] = [], dep
       .flatMap((key) => problem(`'${key}' is not supported here (supported: ${allowed.join(', ')})`, [...path, key]));
 
   if ('const' in schema) {
-    return [...unknownKeys(['const', 'type']), ...(isPrimitive(schema.const) ? [] : problem('must be a string, number, boolean or null', [...path, 'const']))];
+    return [
+      ...unknownKeys(['const', 'type']),
+      ...(isPrimitive(schema.const) ? [] : problem('must be a string, number, boolean or null', [...path, 'const'])),
+    ];
   }
   if ('enum' in schema) {
     const values = schema.enum;
-    const valid = Array.isArray(values) && values.length > 0 && values.length <= JSON_SCHEMA_LIMITS.maxEnumValues && values.every(isPrimitive);
+    const valid =
+      Array.isArray(values) &&
+      values.length > 0 &&
+      values.length <= JSON_SCHEMA_LIMITS.maxEnumValues &&
+      values.every(isPrimitive);
     return [
       ...unknownKeys(['enum', 'type']),
-      ...(valid ? [] : problem(`must list 1-${JSON_SCHEMA_LIMITS.maxEnumValues} strings, numbers, booleans or nulls`, [...path, 'enum'])),
+      ...(valid
+        ? []
+        : problem(`must list 1-${JSON_SCHEMA_LIMITS.maxEnumValues} strings, numbers, booleans or nulls`, [
+            ...path,
+            'enum',
+          ])),
     ];
   }
   const type = schema.type;
@@ -87,36 +106,63 @@ function findSchemaProblems(schema: unknown, path: (string | number)[] = [], dep
         ),
       );
     }
-    if (schema.minLength !== undefined && !(isCount(schema.minLength, JSON_SCHEMA_LIMITS.maxStringLength) && Number(schema.minLength) <= Number(schema.maxLength))) {
+    if (
+      schema.minLength !== undefined &&
+      !(
+        isCount(schema.minLength, JSON_SCHEMA_LIMITS.maxStringLength) &&
+        Number(schema.minLength) <= Number(schema.maxLength)
+      )
+    ) {
       problems.push(...problem("must be an integer no greater than 'maxLength'", [...path, 'minLength']));
     }
   }
   if (type === 'array') {
     if (!isCount(schema.maxItems, JSON_SCHEMA_LIMITS.maxItems)) {
       problems.push(
-        ...problem(`an array needs 'maxItems' (an integer 0-${JSON_SCHEMA_LIMITS.maxItems}): unbounded arrays may never end`, [...path, 'maxItems']),
+        ...problem(
+          `an array needs 'maxItems' (an integer 0-${JSON_SCHEMA_LIMITS.maxItems}): unbounded arrays may never end`,
+          [...path, 'maxItems'],
+        ),
       );
     }
-    if (schema.minItems !== undefined && !(isCount(schema.minItems, JSON_SCHEMA_LIMITS.maxItems) && Number(schema.minItems) <= Number(schema.maxItems))) {
+    if (
+      schema.minItems !== undefined &&
+      !(isCount(schema.minItems, JSON_SCHEMA_LIMITS.maxItems) && Number(schema.minItems) <= Number(schema.maxItems))
+    ) {
       problems.push(...problem("must be an integer no greater than 'maxItems'", [...path, 'minItems']));
     }
-    if (schema.items === undefined) problems.push(...problem("an array needs 'items' (the schema of every item)", [...path, 'items']));
+    if (schema.items === undefined)
+      problems.push(...problem("an array needs 'items' (the schema of every item)", [...path, 'items']));
     else problems.push(...findSchemaProblems(schema.items, [...path, 'items'], depth + 1));
   }
   if (type === 'object') {
     const properties = schema.properties;
     if (!isRecord(properties) || Object.keys(properties).length > JSON_SCHEMA_LIMITS.maxPropertiesPerObject) {
-      return [...problems, ...problem(`an object needs 'properties' (at most ${JSON_SCHEMA_LIMITS.maxPropertiesPerObject})`, [...path, 'properties'])];
+      return [
+        ...problems,
+        ...problem(`an object needs 'properties' (at most ${JSON_SCHEMA_LIMITS.maxPropertiesPerObject})`, [
+          ...path,
+          'properties',
+        ]),
+      ];
     }
     const names = Object.keys(properties);
     const required = schema.required;
-    if (required !== undefined && !(Array.isArray(required) && required.length === names.length && names.every((name) => required.includes(name)))) {
-      problems.push(...problem('every property is required: list all of them, or leave out required', [...path, 'required']));
+    if (
+      required !== undefined &&
+      !(Array.isArray(required) && required.length === names.length && names.every((name) => required.includes(name)))
+    ) {
+      problems.push(
+        ...problem('every property is required: list all of them, or leave out required', [...path, 'required']),
+      );
     }
     if (schema.additionalProperties !== undefined && schema.additionalProperties !== false) {
-      problems.push(...problem('only false is supported (extra properties would be unbounded)', [...path, 'additionalProperties']));
+      problems.push(
+        ...problem('only false is supported (extra properties would be unbounded)', [...path, 'additionalProperties']),
+      );
     }
-    for (const name of names) problems.push(...findSchemaProblems(properties[name], [...path, 'properties', name], depth + 1));
+    for (const name of names)
+      problems.push(...findSchemaProblems(properties[name], [...path, 'properties', name], depth + 1));
   }
   return problems;
 }
@@ -130,11 +176,18 @@ export const jsonSchemaSchema = z
   .superRefine((schema, ctx) => {
     const chars = JSON.stringify(schema)?.length ?? 0;
     if (chars > JSON_SCHEMA_LIMITS.maxChars) {
-      ctx.addIssue({ code: 'custom', message: `must be at most ${JSON_SCHEMA_LIMITS.maxChars} characters as JSON (it has ${chars})` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be at most ${JSON_SCHEMA_LIMITS.maxChars} characters as JSON (it has ${chars})`,
+      });
       return;
     }
     if (isRecord(schema) && schema.type !== 'object') {
-      ctx.addIssue({ code: 'custom', message: "the root must be an object schema ({\"type\":\"object\",...})", path: ['type'] });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'the root must be an object schema ({"type":"object",...})',
+        path: ['type'],
+      });
     }
     for (const { path, message } of findSchemaProblems(schema)) ctx.addIssue({ code: 'custom', message, path });
   })
@@ -146,7 +199,10 @@ export const jsonSchemaSchema = z
  */
 export const responseFormatSchema = z.discriminatedUnion(
   'type',
-  [z.object({ type: z.literal('json_object') }), z.object({ type: z.literal('json_schema'), schema: jsonSchemaSchema })],
+  [
+    z.object({ type: z.literal('json_object') }),
+    z.object({ type: z.literal('json_schema'), schema: jsonSchemaSchema }),
+  ],
   { error: "'type' must be 'json_object' or 'json_schema' (with 'schema')" },
 );
 export type ResponseFormat = z.infer<typeof responseFormatSchema>;

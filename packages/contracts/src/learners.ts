@@ -1,11 +1,6 @@
 import { z } from 'zod';
 import { FEEDBACK_LIMITS } from './feedback.js';
-import { languageField } from './http.js';
-
-/** Learner ids are KV keys and appear in URLs: the same alphabet as session ids. */
-export const learnerIdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, _ or -');
+import { languageField, learnerIdSchema } from './http.js';
 
 /** What is kept per learner: bounded, so one learner's record stays one small KV value. */
 export const LEARNER_LIMITS = {

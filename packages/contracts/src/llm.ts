@@ -28,14 +28,19 @@ export const chatRequestSchema = z.object({
     .refine((messages) => messages.at(-1)?.role === 'user', 'the last message must be from the user'),
   max_tokens: z.number().int().min(LLM_LIMITS.maxTokens.min).max(LLM_LIMITS.maxTokens.max).optional(),
   temperature: z.number().min(LLM_LIMITS.temperature.min).max(LLM_LIMITS.temperature.max).optional(),
+  /** Constrains the answer to JSON (any object, or one matching a schema); free text without it. */
+  response_format: responseFormatSchema.optional(),
   /** Nucleus sampling: only the likeliest tokens whose probabilities add up to top_p (0-1]. */
   top_p: z.number().gt(0).max(1).optional(),
   /** Same seed, same request, same model: the same answer (at temperature > 0). */
-  seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .optional(),
   /** Generation stops before the first of these; the answer does not contain it (stop_reason `stop_trigger`). */
   stop: z.array(z.string().min(1).max(64)).max(4).optional(),
-  /** Constrains the answer to JSON (any object, or one matching a schema); free text without it. */
-  response_format: responseFormatSchema.optional(),
 });
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
 

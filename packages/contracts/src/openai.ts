@@ -44,8 +44,17 @@ export const chatCompletionRequestSchema = z.object({
   max_completion_tokens: tokenCount.nullable().optional(),
   temperature: z.number().min(LLM_LIMITS.temperature.min).max(LLM_LIMITS.temperature.max).nullable().optional(),
   top_p: z.number().gt(0).max(1).nullable().optional(),
-  stop: z.union([z.string().min(1).max(64), z.array(z.string().min(1).max(64)).max(4)]).nullable().optional(),
-  seed: z.number().int().min(0).max(2 ** 32 - 1).nullable().optional(),
+  stop: z
+    .union([z.string().min(1).max(64), z.array(z.string().min(1).max(64)).max(4)])
+    .nullable()
+    .optional(),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .nullable()
+    .optional(),
   n: z.literal(1, { error: 'only n=1 is supported' }).nullable().optional(),
   stream: z.boolean().nullable().optional(),
   stream_options: z.object({ include_usage: z.boolean().optional() }).nullable().optional(),
@@ -81,4 +90,18 @@ export const audioSpeechRequestSchema = z.object({
 export type AudioSpeechRequest = z.infer<typeof audioSpeechRequestSchema>;
 
 /** OpenAI's voice names: Parley speaks them with the default voice of the request's language. */
-export const OPENAI_VOICE_NAMES = ['alloy', 'ash', 'ballad', 'coral', 'echo', 'fable', 'nova', 'onyx', 'sage', 'shimmer', 'verse', 'marin', 'cedar'] as const;
+export const OPENAI_VOICE_NAMES = [
+  'alloy',
+  'ash',
+  'ballad',
+  'coral',
+  'echo',
+  'fable',
+  'nova',
+  'onyx',
+  'sage',
+  'shimmer',
+  'verse',
+  'marin',
+  'cedar',
+] as const;

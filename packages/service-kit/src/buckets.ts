@@ -12,14 +12,16 @@ const nanos = (ms: number) => ms * 1_000_000;
 /** A JetStream object store with the definition's settings, whoever created it first and however. */
 export async function openObjectStore(nats: NatsConnection, bucket: BucketDefinition): Promise<ObjectStore> {
   const replicas = bucketReplicas('object-store');
-  const open = () => new Objm(nats).create(bucket.name, { ttl: nanos(bucket.ttlMs), description: bucket.description, replicas });
+  const open = () =>
+    new Objm(nats).create(bucket.name, { ttl: nanos(bucket.ttlMs), description: bucket.description, replicas });
   return openBucket(nats, `OBJ_${bucket.name}`, { ...bucket, replicas }, open);
 }
 
 /** A JetStream key-value bucket (one value per key) with the definition's settings. */
 export async function openKeyValue(nats: NatsConnection, bucket: BucketDefinition): Promise<KV> {
   const replicas = bucketReplicas('kv');
-  const open = () => new Kvm(nats).create(bucket.name, { history: 1, ttl: bucket.ttlMs, description: bucket.description, replicas });
+  const open = () =>
+    new Kvm(nats).create(bucket.name, { history: 1, ttl: bucket.ttlMs, description: bucket.description, replicas });
   return openBucket(nats, `KV_${bucket.name}`, { ...bucket, replicas }, open);
 }
 
@@ -33,7 +35,12 @@ export async function openKeyValue(nats: NatsConnection, bucket: BucketDefinitio
 /** A bucket definition with the replica count this deployment asks for (NATS_KV_REPLICAS, NATS_OBJECT_STORE_REPLICAS). */
 type ReplicatedBucket = BucketDefinition & { replicas: number };
 
-async function openBucket<B>(nats: NatsConnection, stream: string, bucket: ReplicatedBucket, open: () => Promise<B>): Promise<B> {
+async function openBucket<B>(
+  nats: NatsConnection,
+  stream: string,
+  bucket: ReplicatedBucket,
+  open: () => Promise<B>,
+): Promise<B> {
   let opened: B;
   try {
     opened = await open();
@@ -51,7 +58,12 @@ async function applySettings(jsm: JetStreamManager, stream: string, bucket: Repl
   const was = `TTL ${config.max_age / 1e6} ms, ${config.num_replicas} replica(s)`;
   const wanted = `TTL ${bucket.ttlMs} ms, ${bucket.replicas} replica(s)`;
   try {
-    await jsm.streams.update(stream, { ...config, max_age: nanos(bucket.ttlMs), num_replicas: bucket.replicas, description: bucket.description });
+    await jsm.streams.update(stream, {
+      ...config,
+      max_age: nanos(bucket.ttlMs),
+      num_replicas: bucket.replicas,
+      description: bucket.description,
+    });
     logger.log(`bucket ${bucket.name}: updated from ${was} to ${wanted}`);
   } catch (error) {
     logger.warn(`bucket ${bucket.name} kept ${was} (wanted ${wanted}): ${String(error)}`);

@@ -77,7 +77,11 @@ export function engineRequest<T>(options: EngineRequestOptions<T>): Observable<T
   });
 }
 
-function withTimeout<R>(work: Promise<R>, abort: AbortController, limit: EngineRequestOptions<unknown>['timeout']): Promise<R> {
+function withTimeout<R>(
+  work: Promise<R>,
+  abort: AbortController,
+  limit: EngineRequestOptions<unknown>['timeout'],
+): Promise<R> {
   if (!limit) return work;
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {

@@ -16,3 +16,4 @@ export * from './engine-request.js';
 export * from './buckets.js';
 export * from './audio-container.js';
 export * from './probes.js';
+export * from './broker.js';

@@ -64,7 +64,9 @@ describe('configuration from the environment', () => {
     expect(bucketReplicas('kv', {})).toBe(1);
     expect(bucketReplicas('kv', { NATS_KV_REPLICAS: '3' })).toBe(3);
     expect(bucketReplicas('object-store', { NATS_KV_REPLICAS: '3', NATS_OBJECT_STORE_REPLICAS: '2' })).toBe(2);
-    expect(() => bucketReplicas('object-store', { NATS_OBJECT_STORE_REPLICAS: '7' })).toThrow(/NATS_OBJECT_STORE_REPLICAS=7/);
+    expect(() => bucketReplicas('object-store', { NATS_OBJECT_STORE_REPLICAS: '7' })).toThrow(
+      /NATS_OBJECT_STORE_REPLICAS=7/,
+    );
   });
 
   it('counts at least one usable CPU and never more than the machine has', () => {

@@ -37,16 +37,35 @@ export class ServiceMetrics {
   }
 
   /** A gauge; with `collect`, its value is read at every scrape. */
-  gauge<Label extends string>(definition: MetricDefinition<Label>, collect?: (gauge: Gauge<Label>) => void): Gauge<Label> {
-    return this.registered(definition) ?? new Gauge({
-      ...promClientOptions(definition),
-      registers: [this.registry],
-      ...(collect ? { collect(this: Gauge<Label>) { collect(this); } } : {}),
-    });
+  gauge<Label extends string>(
+    definition: MetricDefinition<Label>,
+    collect?: (gauge: Gauge<Label>) => void,
+  ): Gauge<Label> {
+    return (
+      this.registered(definition) ??
+      new Gauge({
+        ...promClientOptions(definition),
+        registers: [this.registry],
+        ...(collect
+          ? {
+              collect(this: Gauge<Label>) {
+                collect(this);
+              },
+            }
+          : {}),
+      })
+    );
   }
 
   histogram<Label extends string>(definition: MetricDefinition<Label>): Histogram<Label> {
-    return this.registered(definition) ?? new Histogram({ ...promClientOptions(definition), buckets: [...(definition.buckets ?? [])], registers: [this.registry] });
+    return (
+      this.registered(definition) ??
+      new Histogram({
+        ...promClientOptions(definition),
+        buckets: [...(definition.buckets ?? [])],
+        registers: [this.registry],
+      })
+    );
   }
 
   private registered<M>(definition: MetricDefinition): M | undefined {

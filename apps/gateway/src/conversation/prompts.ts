@@ -8,14 +8,60 @@ import {
   type LanguageCode,
   type ScenarioId,
 } from '@parley/contracts';
+import { TARGET_CLOSE, TARGET_OPEN } from '../speech/language-runs.js';
 
-export interface FeedbackSettings {
+/**
+ * Every prompt Parley writes, in one place: the tutor's system prompt and the feedback request.
+ * The difficulty shapes both.
+ */
+
+export interface TutorSettings {
   /** The language practised. */
   language: LanguageCode;
-  /** The learner's own language: explanations and translations are written in it. */
+  /** The learner's own language: a beginner's answers, explanations and translations use it. */
   nativeLanguage: LanguageCode;
   difficulty: Difficulty;
   scenario: ScenarioId;
+}
+
+const DIFFICULTY_GUIDANCE: Record<Difficulty, (language: string, native: string) => string> = {
+  beginner: (language, native) =>
+    `The learner is a beginner. Answer mostly in ${native}. Include one or two short, simple ${language} ` +
+    `phrases, each followed by its ${native} translation in parentheses.`,
+  intermediate: (language, native) =>
+    `The learner is at an intermediate level. Answer mainly in ${language} with everyday vocabulary; ` +
+    `add a brief ${native} hint for any harder word.`,
+  advanced: (language, native) =>
+    `The learner is advanced. Answer in natural ${language} only, as a native speaker would; ` +
+    `use ${native} only if the learner asks for it.`,
+};
+
+/**
+ * Below the advanced level an answer mixes two languages; the markers let each part be spoken by
+ * a voice of its language (they are stripped before anything reaches the learner or the history).
+ */
+const MARKER_GUIDANCE = (language: string) =>
+  `Write every ${language} word or phrase between ${TARGET_OPEN} and ${TARGET_CLOSE}, for example ` +
+  `${TARGET_OPEN}...${TARGET_CLOSE} (...); write nothing else between them.`;
+
+/** The system prompt for one conversation: who the tutor is, the scenario, and how to answer. */
+export function buildSystemPrompt({ language, nativeLanguage, difficulty, scenario }: TutorSettings): string {
+  const languageName = LANGUAGES[language].name;
+  const native = LANGUAGES[nativeLanguage].name;
+  return [
+    `You are Parley, a friendly and patient ${languageName} conversation partner for a language learner.`,
+    `Scenario: ${SCENARIOS[scenario]}. Stay in this scenario and play your role in it naturally.`,
+    DIFFICULTY_GUIDANCE[difficulty](languageName, native),
+    ...(difficulty !== 'advanced' && nativeLanguage !== language ? [MARKER_GUIDANCE(languageName)] : []),
+    // A learner may fall back on their own language ("how do you say 'bill'?"): help, then go on.
+    ...(nativeLanguage !== language
+      ? [`If the learner speaks ${native}, answer their question and help them say it in ${languageName}.`]
+      : []),
+    'Keep every answer to 1-3 short sentences, because it will be spoken aloud.',
+    'If the learner makes a mistake, gently show the correct form once, then keep the conversation going.',
+    'End with a question or prompt that invites the learner to answer.',
+    'Do not use markdown, lists or emoji.',
+  ].join(' ');
 }
 
 /**
@@ -34,7 +80,8 @@ const FEEDBACK_BY_DIFFICULTY: Record<Difficulty, { maxCorrections: number; maxWo
   intermediate: {
     maxCorrections: 2,
     maxWords: 4,
-    guidance: 'The learner is at an intermediate level: correct up to two mistakes of grammar or word choice, most important first.',
+    guidance:
+      'The learner is at an intermediate level: correct up to two mistakes of grammar or word choice, most important first.',
   },
   advanced: {
     maxCorrections: 3,
@@ -46,12 +93,12 @@ const FEEDBACK_BY_DIFFICULTY: Record<Difficulty, { maxCorrections: number; maxWo
 
 export interface FeedbackPrompt {
   messages: ChatMessage[];
-  /** The feedback schema with this difficulty's tighter bounds (still a valid `feedback` event). */
+  /** The feedback schema with this difficulty's tighter bounds, and at least one word (still a valid `feedback` event). */
   schema: JsonObjectSchema;
 }
 
 /** The request for a turn's feedback: corrections of the learner's words, the answer translated, its new words. */
-export function buildFeedbackPrompt(settings: FeedbackSettings, learnerText: string, answer: string): FeedbackPrompt {
+export function buildFeedbackPrompt(settings: TutorSettings, learnerText: string, answer: string): FeedbackPrompt {
   const language = LANGUAGES[settings.language].name;
   const native = LANGUAGES[settings.nativeLanguage].name;
   const shape = FEEDBACK_BY_DIFFICULTY[settings.difficulty];
@@ -84,7 +131,8 @@ function feedbackSchemaFor(difficulty: Difficulty): JsonObjectSchema {
     properties: {
       ...FEEDBACK_JSON_SCHEMA.properties,
       corrections: { ...(corrections as Extract<typeof corrections, { type: 'array' }>), maxItems: maxCorrections },
-      vocabulary: { ...(vocabulary as Extract<typeof vocabulary, { type: 'array' }>), maxItems: maxWords },
+      // Every answer has at least one word worth learning (a beginner's has its target phrases).
+      vocabulary: { ...(vocabulary as Extract<typeof vocabulary, { type: 'array' }>), minItems: 1, maxItems: maxWords },
     },
   };
 }

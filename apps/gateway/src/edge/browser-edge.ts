@@ -4,7 +4,13 @@ import helmet from 'helmet';
 import { EdgeAccess } from './edge-access.js';
 
 /** Headers a browser client may read on a cross-origin answer (the rate-limit state and back-off). */
-const EXPOSED_HEADERS = ['Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy'];
+const EXPOSED_HEADERS = [
+  'Retry-After',
+  'RateLimit-Limit',
+  'RateLimit-Remaining',
+  'RateLimit-Reset',
+  'RateLimit-Policy',
+];
 
 /**
  * What every answer carries for browsers: no framework banner; helmet's security headers with a

@@ -14,9 +14,12 @@ export class ClientAddresses {
     try {
       this.trust = proxyaddr.compile([...trustedProxies]);
     } catch (error) {
-      throw new Error(`TRUSTED_PROXIES: ${(error as Error).message} (use addresses, CIDR ranges, loopback, linklocal or uniquelocal)`, {
-        cause: error,
-      });
+      throw new Error(
+        `TRUSTED_PROXIES: ${(error as Error).message} (use addresses, CIDR ranges, loopback, linklocal or uniquelocal)`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 

@@ -59,7 +59,11 @@ export class EdgeAccess {
     this.keys = new ApiKeys(edge.apiKeys);
     this.limiter = new SharedRateLimiter(
       nats,
-      { perMinute: config.rateLimitPerMinute, bucket: edge.rateLimitBucket, storeTimeoutMs: edge.rateLimitStoreTimeoutMs },
+      {
+        perMinute: config.rateLimitPerMinute,
+        bucket: edge.rateLimitBucket,
+        storeTimeoutMs: edge.rateLimitStoreTimeoutMs,
+      },
       metrics,
     );
     this.streams = new ConcurrentStreams(edge.maxStreamsPerClient);

@@ -37,7 +37,8 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     } catch (error) {
       throw new Error(`PARLEY_API_KEYS_FILE=${keysFile} cannot be read: ${(error as Error).message}`, { cause: error });
     }
-    if (fileKeys.length === 0) throw new Error(`PARLEY_API_KEYS_FILE=${keysFile} holds no key: refusing to start open by mistake.`);
+    if (fileKeys.length === 0)
+      throw new Error(`PARLEY_API_KEYS_FILE=${keysFile} holds no key: refusing to start open by mistake.`);
   }
   return {
     trustedProxies: parseList(env.TRUSTED_PROXIES),

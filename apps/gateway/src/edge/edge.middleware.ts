@@ -14,8 +14,15 @@ export function sendRefusal(req: Request, res: Response, refusal: EdgeRefusal): 
 /** Answers a refused WebSocket upgrade on its raw socket (before any upgrade), then closes it. */
 export function refuseUpgrade(socket: Duplex, path: string, refusal: EdgeRefusal): void {
   const body = JSON.stringify(errorBodyFor(path, refusal.status, refusal.code, refusal.message));
-  const headers = { ...refusal.headers, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' };
-  const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const headers = {
+    ...refusal.headers,
+    'Content-Type': 'application/json',
+    'Content-Length': String(Buffer.byteLength(body)),
+    Connection: 'close',
+  };
+  const head = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   socket.end(`HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status] ?? ''}\r\n${head}\r\n${body}`);
 }
 

@@ -70,11 +70,15 @@ export class SharedRateLimiter {
   /** Spends one request of `client`'s budget (any string: a key id or an address). */
   async consume(client: string): Promise<RateDecision> {
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.options.storeTimeoutMs)));
+    const timedOut = new Promise<'timeout'>(
+      (resolve) => (timer = setTimeout(() => resolve('timeout'), this.options.storeTimeoutMs)),
+    );
     try {
       const outcome = await Promise.race([this.spend(client), timedOut]);
-      if (outcome === 'timeout') return this.failOpen('timeout', `the store did not answer within ${this.options.storeTimeoutMs} ms`);
-      if (outcome === 'contention') return this.failOpen('contention', `${MAX_ATTEMPTS} concurrent writers on one client's bucket`);
+      if (outcome === 'timeout')
+        return this.failOpen('timeout', `the store did not answer within ${this.options.storeTimeoutMs} ms`);
+      if (outcome === 'contention')
+        return this.failOpen('contention', `${MAX_ATTEMPTS} concurrent writers on one client's bucket`);
       return outcome;
     } catch (error) {
       return this.failOpen('error', String(error));
@@ -117,10 +121,12 @@ export class SharedRateLimiter {
   }
 
   private kv(): Promise<KV> {
-    this.kvPromise ??= new Kvm(this.nats).create(this.options.bucket, { history: 1, ttl: WINDOW_MS }).catch((error: unknown) => {
-      this.kvPromise = undefined;
-      throw error;
-    });
+    this.kvPromise ??= new Kvm(this.nats)
+      .create(this.options.bucket, { history: 1, ttl: WINDOW_MS })
+      .catch((error: unknown) => {
+        this.kvPromise = undefined;
+        throw error;
+      });
     return this.kvPromise;
   }
 

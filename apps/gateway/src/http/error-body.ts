@@ -39,7 +39,13 @@ const OPENAI_CODES: Partial<Record<ErrorCode, string>> = {
 /** OpenAI's error shape: `{"error":{"message","type","param","code"}}`. */
 export function openAiErrorBody(statusCode: number, code: ErrorCode, message: string) {
   const type =
-    statusCode === 401 ? 'authentication_error' : statusCode === 429 ? 'rate_limit_error' : statusCode >= 500 ? 'server_error' : 'invalid_request_error';
+    statusCode === 401
+      ? 'authentication_error'
+      : statusCode === 429
+        ? 'rate_limit_error'
+        : statusCode >= 500
+          ? 'server_error'
+          : 'invalid_request_error';
   return { error: { message, type, param: null, code: OPENAI_CODES[code] ?? code.toLowerCase() } };
 }
 

@@ -24,7 +24,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const req = host.switchToHttp().getRequest<Request>();
     const status = exception.getStatus();
     const body = exception.getResponse();
-    const message = typeof body === 'object' && body !== null && 'message' in body ? [(body as { message: unknown }).message].flat().join('; ') : exception.message;
+    const message =
+      typeof body === 'object' && body !== null && 'message' in body
+        ? [(body as { message: unknown }).message].flat().join('; ')
+        : exception.message;
     res.status(status).json(errorBodyFor(requestPath(req), status, codeForStatus(status), message));
   }
 }

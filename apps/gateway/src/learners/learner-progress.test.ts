@@ -2,7 +2,11 @@ import { LEARNER_LIMITS, type Feedback } from '@parley/contracts';
 import { emptyProgress, recordTurn, vocabularyCsv } from './learner-progress.js';
 
 const feedback = (words: string[], corrections = 0): Feedback => ({
-  corrections: Array.from({ length: corrections }, (_, i) => ({ original: `yo es ${i}`, corrected: `yo soy ${i}`, explanation: 'ser' })),
+  corrections: Array.from({ length: corrections }, (_, i) => ({
+    original: `yo es ${i}`,
+    corrected: `yo soy ${i}`,
+    explanation: 'ser',
+  })),
   translation: 'Hello',
   vocabulary: words.map((word) => ({ word, translation: `${word} (en)` })),
 });
@@ -10,13 +14,34 @@ const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute));
 
 describe('recordTurn', () => {
   it('counts the turn for its language, adds the new words and puts the corrections first', () => {
-    let progress = recordTurn(emptyProgress('ana'), { language: 'es', feedback: feedback(['hola', 'gracias'], 1), at: at(1) });
+    let progress = recordTurn(emptyProgress('ana'), {
+      language: 'es',
+      feedback: feedback(['hola', 'gracias'], 1),
+      at: at(1),
+    });
     progress = recordTurn(progress, { language: 'es', feedback: feedback(['Hola '], 2), at: at(2) });
     progress = recordTurn(progress, { language: 'fr', at: at(3) });
-    expect(progress.languages).toEqual({ es: { turns: 2, words: 2, corrections: 3 }, fr: { turns: 1, words: 0, corrections: 0 } });
+    expect(progress.languages).toEqual({
+      es: { turns: 2, words: 2, corrections: 3 },
+      fr: { turns: 1, words: 0, corrections: 0 },
+    });
     expect(progress.vocabulary).toEqual([
-      { word: 'hola', translation: 'Hola  (en)', language: 'es', times_seen: 2, first_seen: at(1).toISOString(), last_seen: at(2).toISOString() },
-      { word: 'gracias', translation: 'gracias (en)', language: 'es', times_seen: 1, first_seen: at(1).toISOString(), last_seen: at(1).toISOString() },
+      {
+        word: 'hola',
+        translation: 'Hola  (en)',
+        language: 'es',
+        times_seen: 2,
+        first_seen: at(1).toISOString(),
+        last_seen: at(2).toISOString(),
+      },
+      {
+        word: 'gracias',
+        translation: 'gracias (en)',
+        language: 'es',
+        times_seen: 1,
+        first_seen: at(1).toISOString(),
+        last_seen: at(1).toISOString(),
+      },
     ]);
     expect(progress.recent_corrections.map((c) => [c.original, c.at])).toEqual([
       ['yo es 0', at(2).toISOString()],
@@ -56,9 +81,18 @@ describe('vocabularyCsv', () => {
   it('writes a header and one quoted-where-needed row per word', () => {
     const words = recordTurn(emptyProgress('ana'), {
       language: 'es',
-      feedback: { corrections: [], translation: '', vocabulary: [{ word: 'sí, claro', translation: 'yes, "of course"' }, { word: 'hola', translation: 'hello' }] },
+      feedback: {
+        corrections: [],
+        translation: '',
+        vocabulary: [
+          { word: 'sí, claro', translation: 'yes, "of course"' },
+          { word: 'hola', translation: 'hello' },
+        ],
+      },
       at: at(1),
     }).vocabulary;
-    expect(vocabularyCsv(words)).toBe('word,translation,language\r\nhola,hello,es\r\n"sí, claro","yes, ""of course""",es\r\n');
+    expect(vocabularyCsv(words)).toBe(
+      'word,translation,language\r\nhola,hello,es\r\n"sí, claro","yes, ""of course""",es\r\n',
+    );
   });
 });

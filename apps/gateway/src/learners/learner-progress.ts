@@ -26,7 +26,9 @@ export function recordTurn(progress: LearnerProgress, turn: LearnerTurn): Learne
   // Stored most recently seen first; here least recently seen first, so a word seen now goes last.
   const vocabulary = new Map(progress.vocabulary.toReversed().map((word) => [wordKey(word.language, word.word), word]));
   // Each distinct word once per turn, even if the feedback lists it twice.
-  const seen = new Map((turn.feedback?.vocabulary ?? []).filter((w) => w.word.trim()).map((w) => [wordKey(turn.language, w.word), w]));
+  const seen = new Map(
+    (turn.feedback?.vocabulary ?? []).filter((w) => w.word.trim()).map((w) => [wordKey(turn.language, w.word), w]),
+  );
   for (const [key, { word, translation }] of seen) {
     const known = vocabulary.get(key);
     vocabulary.delete(key);
@@ -58,5 +60,9 @@ export function recordTurn(progress: LearnerProgress, turn: LearnerTurn): Learne
 /** The word list as CSV (RFC 4180, header `word,translation,language`), for flash-card apps. */
 export function vocabularyCsv(words: LearnerWord[]): string {
   const field = (value: string) => (/[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
-  return ['word,translation,language', ...words.map((w) => [w.word, w.translation, w.language].map(field).join(','))].join('\r\n') + '\r\n';
+  return (
+    ['word,translation,language', ...words.map((w) => [w.word, w.translation, w.language].map(field).join(','))].join(
+      '\r\n',
+    ) + '\r\n'
+  );
 }

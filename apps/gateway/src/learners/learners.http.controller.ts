@@ -18,7 +18,13 @@ export class LearnersHttpController {
     const learnerId = parsePayload(learnerIdSchema, id, 'learner id');
     const request = parsePayload(learnerVocabularyQuerySchema, query, 'query');
     const { words, csv } = await this.learners.vocabulary(learnerId, request);
-    if (csv === undefined) return { learner_id: learnerId, ...(request.language ? { language: request.language } : {}), vocabulary: words, count: words.length };
+    if (csv === undefined)
+      return {
+        learner_id: learnerId,
+        ...(request.language ? { language: request.language } : {}),
+        vocabulary: words,
+        count: words.length,
+      };
     const name = ['parley-vocabulary', learnerId, request.language].filter(Boolean).join('-');
     res.setHeader('Content-Type', 'text/csv; charset=utf-8');
     res.setHeader('Content-Disposition', `attachment; filename="${name}.csv"`);

@@ -1,5 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { OPENAI_VOICE_NAMES, ParleyError, type AudioSpeechRequest, type SynthesizeStreamMessage } from '@parley/contracts';
+import {
+  OPENAI_VOICE_NAMES,
+  ParleyError,
+  type AudioSpeechRequest,
+  type SynthesizeStreamMessage,
+} from '@parley/contracts';
 import type { Observable } from 'rxjs';
 import { SPEECH_STREAM, type SpeechStream } from './speech-stream.port.js';
 
@@ -15,9 +20,16 @@ export class AudioSpeechUseCase {
 
   synthesize(request: AudioSpeechRequest): Observable<SynthesizeStreamMessage> {
     if (request.response_format !== 'wav' && request.response_format !== 'pcm') {
-      throw new ParleyError('INVALID_REQUEST', `response_format ${request.response_format} is not supported by this server; use wav or pcm`);
+      throw new ParleyError(
+        'INVALID_REQUEST',
+        `response_format ${request.response_format} is not supported by this server; use wav or pcm`,
+      );
     }
-    if (request.instructions?.trim()) throw new ParleyError('INVALID_REQUEST', 'instructions are not supported by this server (Piper voices take none)');
+    if (request.instructions?.trim())
+      throw new ParleyError(
+        'INVALID_REQUEST',
+        'instructions are not supported by this server (Piper voices take none)',
+      );
     const voice = OPENAI_VOICES.includes(request.voice) ? undefined : request.voice;
     return this.tts.stream(request.input, { language: request.language, voice, speed: request.speed });
   }

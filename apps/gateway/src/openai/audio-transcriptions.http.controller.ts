@@ -15,9 +15,14 @@ export class AudioTranscriptionsHttpController {
   @Post('audio/transcriptions')
   @HttpCode(200)
   @UseInterceptors(FileInterceptor('file'))
-  async create(@UploadedFile() file: { buffer: Buffer } | undefined, @Body() body: unknown, @Res() res: Response): Promise<void> {
+  async create(
+    @UploadedFile() file: { buffer: Buffer } | undefined,
+    @Body() body: unknown,
+    @Res() res: Response,
+  ): Promise<void> {
     const request = parsePayload(audioTranscriptionRequestSchema, body, 'request');
-    if (!file) throw new ParleyError('INVALID_REQUEST', "the recording is missing: send it as the multipart file field 'file'");
+    if (!file)
+      throw new ParleyError('INVALID_REQUEST', "the recording is missing: send it as the multipart file field 'file'");
     detectContainer(file.buffer);
     const transcript = await lastValueWhileConnected(res, this.transcriptions.transcribe(file.buffer, request));
     const answer = formatTranscript(transcript, request.response_format);

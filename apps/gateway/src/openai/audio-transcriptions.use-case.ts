@@ -1,5 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isLanguageCode, LANGUAGES, ParleyError, type AudioTranscriptionRequest, type Transcription } from '@parley/contracts';
+import {
+  isLanguageCode,
+  LANGUAGES,
+  ParleyError,
+  type AudioTranscriptionRequest,
+  type Transcription,
+} from '@parley/contracts';
 import { catchError, map, of, type Observable } from 'rxjs';
 import { SPEECH_TO_TEXT, type SpeechToText } from '../conversation/turn/ports.js';
 import type { TranscriptForFormats } from './transcript-formats.js';
@@ -27,13 +33,20 @@ export class AudioTranscriptionsUseCase {
       map((transcription: Transcription) => ({
         text: transcription.text,
         // OpenAI names the language in English ("spanish"); a code outside the catalog stays a code.
-        language: isLanguageCode(transcription.language) ? LANGUAGES[transcription.language].name.toLowerCase() : transcription.language,
+        language: isLanguageCode(transcription.language)
+          ? LANGUAGES[transcription.language].name.toLowerCase()
+          : transcription.language,
         duration: transcription.duration_ms / 1000,
         segments: transcription.segments,
       })),
       catchError((error: unknown) => {
         if (ParleyError.from(error).code !== 'NO_SPEECH') throw error;
-        return of({ text: '', language: request.language ? LANGUAGES[request.language as keyof typeof LANGUAGES].name.toLowerCase() : '', duration: 0, segments: [] });
+        return of({
+          text: '',
+          language: request.language ? LANGUAGES[request.language as keyof typeof LANGUAGES].name.toLowerCase() : '',
+          duration: 0,
+          segments: [],
+        });
       }),
     );
   }

@@ -31,7 +31,14 @@ export class ChatCompletionsHttpController {
     res.status(200).json({
       ...identity,
       object: 'chat.completion',
-      choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: done.finishReason, logprobs: null }],
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content, refusal: null },
+          finish_reason: done.finishReason,
+          logprobs: null,
+        },
+      ],
       usage: done.usage,
     });
   }
@@ -39,7 +46,12 @@ export class ChatCompletionsHttpController {
   /** Streams `chat.completion.chunk`s: the role first, the text as generated, the finish reason, usage if asked, `[DONE]`. */
   private stream(request: ChatCompletionRequest, identity: CompletionIdentity, res: Response): void {
     const includeUsage = request.stream_options?.include_usage === true;
-    const chunk = (choices: object[], extra: object = {}) => ({ ...identity, object: 'chat.completion.chunk', choices, ...extra });
+    const chunk = (choices: object[], extra: object = {}) => ({
+      ...identity,
+      object: 'chat.completion.chunk',
+      choices,
+      ...extra,
+    });
     const stream = openDataStream(res);
     stream.write(chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null, logprobs: null }]));
     stream.follow(this.completions.complete(request), {

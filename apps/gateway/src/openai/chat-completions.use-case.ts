@@ -12,7 +12,8 @@ export interface CompletionUsage {
 }
 
 /** What a completion emits: text as it is generated, then exactly one `done`. */
-export type CompletionEvent = { type: 'delta'; text: string } | { type: 'done'; finishReason: FinishReason; usage: CompletionUsage };
+export type CompletionEvent =
+  { type: 'delta'; text: string } | { type: 'done'; finishReason: FinishReason; usage: CompletionUsage };
 
 /** OpenAI's messages as the llm-service's: developer is system, text parts joined. */
 export function toChatMessages(messages: ChatCompletionRequest['messages']): ChatMessage[] {

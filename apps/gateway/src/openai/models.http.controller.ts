@@ -20,11 +20,20 @@ export class ModelsHttpController {
   @Get('models')
   async list(): Promise<ModelList> {
     const [healths, voices] = await Promise.all([this.health.healths(), this.voices.residentVoices()]);
-    const model = (id: string, role: 'llm' | 'stt' | 'tts') => ({ id, object: 'model' as const, created: STARTED, owned_by: 'parley', parley_role: role });
+    const model = (id: string, role: 'llm' | 'stt' | 'tts') => ({
+      id,
+      object: 'model' as const,
+      created: STARTED,
+      owned_by: 'parley',
+      parley_role: role,
+    });
     const loaded = (role: 'llm' | 'stt') => {
       const health = healths[role];
       return health?.status === 'loaded' && health.model ? [model(health.model, role)] : [];
     };
-    return { object: 'list', data: [...loaded('llm'), ...loaded('stt'), ...(voices?.voices ?? []).map((voice) => model(voice.id, 'tts'))] };
+    return {
+      object: 'list',
+      data: [...loaded('llm'), ...loaded('stt'), ...(voices?.voices ?? []).map((voice) => model(voice.id, 'tts'))],
+    };
   }
 }

@@ -24,12 +24,17 @@ function timestamp(seconds: number, separator: ',' | '.'): string {
 
 export function toSrt(segments: readonly TimedSegment[]): string {
   return segments
-    .map((segment, i) => `${i + 1}\n${timestamp(segment.start, ',')} --> ${timestamp(segment.end, ',')}\n${segment.text.trim()}\n`)
+    .map(
+      (segment, i) =>
+        `${i + 1}\n${timestamp(segment.start, ',')} --> ${timestamp(segment.end, ',')}\n${segment.text.trim()}\n`,
+    )
     .join('\n');
 }
 
 export function toVtt(segments: readonly TimedSegment[]): string {
-  const cues = segments.map((segment) => `${timestamp(segment.start, '.')} --> ${timestamp(segment.end, '.')}\n${segment.text.trim()}\n`);
+  const cues = segments.map(
+    (segment) => `${timestamp(segment.start, '.')} --> ${timestamp(segment.end, '.')}\n${segment.text.trim()}\n`,
+  );
   return ['WEBVTT\n', ...cues].join('\n');
 }
 
@@ -48,7 +53,12 @@ export function formatTranscript(
           language: transcript.language,
           duration: transcript.duration,
           text: transcript.text,
-          segments: transcript.segments.map((segment, id) => ({ id, start: segment.start, end: segment.end, text: segment.text })),
+          segments: transcript.segments.map((segment, id) => ({
+            id,
+            start: segment.start,
+            end: segment.end,
+            text: segment.text,
+          })),
         },
       };
     case 'text':

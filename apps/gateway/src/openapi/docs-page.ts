@@ -13,9 +13,17 @@ const pretty = (value: unknown) => `<pre>${escape(JSON.stringify(value, null, 2)
 export function renderDocsPage(document: Document): string {
   const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, op]) => {
-      const operation = op as { summary: string; requestBody?: { content: object }; responses: Record<string, { description: string; content?: object }>; security?: unknown };
+      const operation = op as {
+        summary: string;
+        requestBody?: { content: object };
+        responses: Record<string, { description: string; content?: object }>;
+        security?: unknown;
+      };
       const responses = Object.entries(operation.responses)
-        .map(([status, response]) => `<h4>${escape(status)}: ${escape(response.description)}</h4>${response.content ? pretty(response.content) : ''}`)
+        .map(
+          ([status, response]) =>
+            `<h4>${escape(status)}: ${escape(response.description)}</h4>${response.content ? pretty(response.content) : ''}`,
+        )
         .join('');
       return `<details id="${escape(`${method}-${path}`)}"><summary><code>${method.toUpperCase()} ${escape(path)}</code> ${escape(operation.summary)}${operation.security ? ' <small>(API key)</small>' : ''}</summary>
 ${operation.requestBody ? `<h4>request</h4>${pretty(operation.requestBody.content)}` : ''}${responses}</details>`;

@@ -7,7 +7,11 @@ type JsonSchema = Record<string, unknown>;
 
 /** A zod schema as an OpenAPI 3.1 schema (JSON Schema 2020-12): requests as accepted (`input`), answers as sent. */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as JsonSchema;
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+  }) as JsonSchema;
   return rest;
 }
 
@@ -15,7 +19,12 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
 function multipartSchema(fields: z.ZodObject, files: string[]): JsonSchema {
   const schema = jsonSchema(fields, 'input');
   const properties = { ...(schema.properties as Record<string, JsonSchema>) };
-  for (const file of files) properties[file] = { type: 'string', contentMediaType: 'application/octet-stream', description: 'the recording (WAV, webm/opus, ogg, mp3, m4a; detected from the bytes)' };
+  for (const file of files)
+    properties[file] = {
+      type: 'string',
+      contentMediaType: 'application/octet-stream',
+      description: 'the recording (WAV, webm/opus, ogg, mp3, m4a; detected from the bytes)',
+    };
   return { ...schema, properties, required: [...((schema.required as string[]) ?? []), ...files] };
 }
 
@@ -23,7 +32,11 @@ function content(response: ResponseDoc): Record<string, { schema: JsonSchema }> 
   const media: Record<string, { schema: JsonSchema }> = {};
   if (response.json) media['application/json'] = { schema: jsonSchema(response.json, 'output') };
   for (const [type, body] of Object.entries(response.media ?? {})) {
-    media[type] = { schema: body.schema ? { ...jsonSchema(body.schema, 'output'), description: body.description } : { type: 'string', description: body.description } };
+    media[type] = {
+      schema: body.schema
+        ? { ...jsonSchema(body.schema, 'output'), description: body.description }
+        : { type: 'string', description: body.description },
+    };
   }
   return media;
 }
@@ -37,12 +50,17 @@ function parameters(route: RouteDoc) {
 }
 
 function operation(route: RouteDoc) {
-  const errorSchema = jsonSchema(isOpenAiPath(route.path) ? openAiErrorResponseSchema : httpErrorResponseSchema, 'output');
+  const errorSchema = jsonSchema(
+    isOpenAiPath(route.path) ? openAiErrorResponseSchema : httpErrorResponseSchema,
+    'output',
+  );
   const error = (description: string) => ({ description, content: { 'application/json': { schema: errorSchema } } });
   const requestContent: Record<string, { schema: JsonSchema }> = {};
   if (route.json) requestContent['application/json'] = { schema: jsonSchema(route.json, 'input') };
-  if (route.multipart) requestContent['multipart/form-data'] = { schema: multipartSchema(route.multipart.fields, route.multipart.files) };
-  if (route.urlencoded) requestContent['application/x-www-form-urlencoded'] = { schema: jsonSchema(route.urlencoded, 'input') };
+  if (route.multipart)
+    requestContent['multipart/form-data'] = { schema: multipartSchema(route.multipart.fields, route.multipart.files) };
+  if (route.urlencoded)
+    requestContent['application/x-www-form-urlencoded'] = { schema: jsonSchema(route.urlencoded, 'input') };
   return {
     summary: route.summary,
     tags: [route.tag],
@@ -50,9 +68,16 @@ function operation(route: RouteDoc) {
     ...(route.pathParams || route.query ? { parameters: parameters(route) } : {}),
     ...(Object.keys(requestContent).length ? { requestBody: { required: true, content: requestContent } } : {}),
     responses: {
-      ...Object.fromEntries(Object.entries(route.responses).map(([status, response]) => [status, { description: response.description, content: content(response) }])),
+      ...Object.fromEntries(
+        Object.entries(route.responses).map(([status, response]) => [
+          status,
+          { description: response.description, content: content(response) },
+        ]),
+      ),
       ...(route.secured ? { 401: error('no valid API key (when PARLEY_API_KEYS is set)') } : {}),
-      ...(route.method === 'post' ? { 429: error('too many requests: see Retry-After and the RateLimit headers') } : {}),
+      ...(route.method === 'post'
+        ? { 429: error('too many requests: see Retry-After and the RateLimit headers') }
+        : {}),
       '4XX': error("the caller's mistake: the message says what to fix"),
       '5XX': error('a service is down, busy or timed out (503 with Retry-After when busy)'),
     },
@@ -85,7 +110,12 @@ export function buildOpenApiDocument(routes: readonly RouteDoc[]) {
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'one of PARLEY_API_KEYS' },
-        apiKeyQuery: { type: 'apiKey', in: 'query', name: 'api_key', description: 'for WebSocket clients that cannot set headers' },
+        apiKeyQuery: {
+          type: 'apiKey',
+          in: 'query',
+          name: 'api_key',
+          description: 'for WebSocket clients that cannot set headers',
+        },
       },
     },
   };

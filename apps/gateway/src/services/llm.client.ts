@@ -8,10 +8,11 @@ import {
   type ChatMessage,
   type ChatStreamMessage,
 } from '@parley/contracts';
-import { replyParser, streamRequest } from '@parley/service-kit';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { brokerStatus, NATS_CONNECTION, replyParser, streamRequest } from '@parley/service-kit';
 import type { Observable } from 'rxjs';
 import type { z } from 'zod';
-import type { Chat } from '../conversation/turn/ports.js';
+import type { Chat, ChatOptions } from '../conversation/turn/ports.js';
 import type { ChatModel, CompletionOptions } from '../openai/chat-model.port.js';
 import type { GatewayConfig } from '../config.js';
 import { GATEWAY_CONFIG } from '../tokens.js';
@@ -22,11 +23,16 @@ import { NATS_CLIENT, newRequestId } from './nats-client.js';
 export class LlmClient implements Chat, ChatModel {
   constructor(
     @Inject(NATS_CLIENT) private readonly client: ClientProxy,
+    @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  chat(messages: ChatMessage[]): Observable<ChatStreamMessage> {
-    return this.request({ messages, max_tokens: this.config.llmMaxTokens });
+  chat(messages: ChatMessage[], options: ChatOptions = {}): Observable<ChatStreamMessage> {
+    return this.request({
+      messages,
+      max_tokens: options.maxTokens ?? this.config.llmMaxTokens,
+      ...(options.responseFormat ? { response_format: options.responseFormat } : {}),
+    });
   }
 
   /** A raw completion for the OpenAI routes: the caller's limits and sampling (the service's defaults otherwise). */
@@ -50,6 +56,8 @@ export class LlmClient implements Chat, ChatModel {
       parse: replyParser(chatStreamMessageSchema, 'llm'),
       firstReplyTimeoutMs: this.config.llmFirstReplyTimeoutMs,
       idleTimeoutMs: this.config.llmIdleTimeoutMs,
+      broker: brokerStatus(this.nats),
+      livenessTimeoutMs: this.config.serviceLivenessTimeoutMs,
     });
   }
 }

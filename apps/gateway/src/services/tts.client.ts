@@ -7,7 +7,8 @@ import {
   synthesizeStreamMessageSchema,
   type SynthesizeStreamMessage,
 } from '@parley/contracts';
-import { replyParser, streamRequest } from '@parley/service-kit';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { brokerStatus, NATS_CONNECTION, replyParser, streamRequest } from '@parley/service-kit';
 import { map, reduce, type Observable } from 'rxjs';
 import type { GatewayConfig } from '../config.js';
 import type { Speech, SpeechOptions, SpokenAudio } from '../conversation/turn/ports.js';
@@ -21,6 +22,7 @@ import { NATS_CLIENT, newRequestId } from './nats-client.js';
 export class TtsClient implements Speech, SpeechStream {
   constructor(
     @Inject(NATS_CLIENT) private readonly client: ClientProxy,
+    @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
@@ -52,6 +54,8 @@ export class TtsClient implements Speech, SpeechStream {
       parse: replyParser(synthesizeStreamMessageSchema, 'tts'),
       firstReplyTimeoutMs: this.config.ttsFirstReplyTimeoutMs,
       idleTimeoutMs: this.config.ttsIdleTimeoutMs,
+      broker: brokerStatus(this.nats),
+      livenessTimeoutMs: this.config.serviceLivenessTimeoutMs,
     });
   }
 }

@@ -25,7 +25,11 @@ export class JetStreamKvSessionStore implements SessionStore {
     nats: NatsConnection,
     private readonly options: KvSessionStoreOptions,
   ) {
-    const bucket = { name: options.bucket, ttlMs: options.ttlSeconds * 1000, description: 'Parley conversation sessions' };
+    const bucket = {
+      name: options.bucket,
+      ttlMs: options.ttlSeconds * 1000,
+      description: 'Parley conversation sessions',
+    };
     this.sessions = new KvDocuments(nats, bucket, storedSessionSchema, new Logger('sessions'), 'session');
   }
 
@@ -34,7 +38,11 @@ export class JetStreamKvSessionStore implements SessionStore {
   }
 
   appendTurn(sessionId: string, turn: [StoredMessage, StoredMessage]): Promise<void> {
-    return this.sessions.update(sessionId, (current) => ({ messages: [...(current?.messages ?? []), ...turn].slice(-this.options.maxMessages) }), 5);
+    return this.sessions.update(
+      sessionId,
+      (current) => ({ messages: [...(current?.messages ?? []), ...turn].slice(-this.options.maxMessages) }),
+      5,
+    );
   }
 
   async clear(sessionId: string): Promise<void> {

@@ -16,7 +16,9 @@ export class TtsVoicesClient {
 
   async residentVoices(): Promise<TtsVoicesReply | undefined> {
     try {
-      const reply = await firstValueFrom(this.client.send(SUBJECTS.tts.voices, {}).pipe(timeout(this.config.healthTimeoutMs)));
+      const reply = await firstValueFrom(
+        this.client.send(SUBJECTS.tts.voices, {}).pipe(timeout(this.config.healthTimeoutMs)),
+      );
       return ttsVoicesReplySchema.parse(reply);
     } catch {
       return undefined;

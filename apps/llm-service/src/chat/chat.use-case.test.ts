@@ -15,7 +15,11 @@ class ScriptedEngine implements LlmEngine {
     private readonly stopReason: StopReason = 'eog',
   ) {}
   async load(): Promise<void> {}
-  async generate(request: GenerationRequest, onText: (text: string) => void, signal: AbortSignal): Promise<GenerationResult> {
+  async generate(
+    request: GenerationRequest,
+    onText: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<GenerationResult> {
     this.lastRequest = request;
     this.lastSignal = signal;
     let written = 0;
@@ -46,7 +50,14 @@ describe('ChatUseCase', () => {
       { type: 'chunk', text: 'Ho' },
       { type: 'chunk', text: 'la' },
       { type: 'chunk', text: '.' },
-      { type: 'done', stop_reason: 'eog', prompt_tokens: 10, completion_tokens: 3, model: 'scripted', replica: expect.any(String) },
+      {
+        type: 'done',
+        stop_reason: 'eog',
+        prompt_tokens: 10,
+        completion_tokens: 3,
+        model: 'scripted',
+        replica: expect.any(String),
+      },
     ]);
   });
 
@@ -105,7 +116,9 @@ describe('ChatUseCase', () => {
       const done = await lastValueFrom(chat.stream(structured));
       expect(done).toEqual(expect.objectContaining({ type: 'done', stop_reason: 'max_tokens' }));
       expect(done).not.toHaveProperty('value');
-      expect(await metrics.registry.getSingleMetricAsString('parley_request_duration_seconds')).toMatch(/outcome="truncated"/);
+      expect(await metrics.registry.getSingleMetricAsString('parley_request_duration_seconds')).toMatch(
+        /outcome="truncated"/,
+      );
     });
 
     it('fails with ENGINE_FAILED, never a value, when a finished answer is not valid JSON', async () => {
@@ -123,7 +136,9 @@ describe('ChatUseCase', () => {
         message: "The model's answer does not match the schema: translation: must be a string.",
       });
       const { chat: objectChat } = await useCase(new ScriptedEngine(['[1]']));
-      await expect(lastValueFrom(objectChat.stream({ ...request, response_format: { type: 'json_object' } }))).rejects.toMatchObject({
+      await expect(
+        lastValueFrom(objectChat.stream({ ...request, response_format: { type: 'json_object' } })),
+      ).rejects.toMatchObject({
         code: 'ENGINE_FAILED',
         message: expect.stringMatching(/not an object/),
       });

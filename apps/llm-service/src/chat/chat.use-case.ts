@@ -40,10 +40,10 @@ export class ChatUseCase {
       messages: request.messages,
       maxTokens: request.max_tokens ?? LLM_LIMITS.maxTokens.default,
       temperature: request.temperature ?? LLM_LIMITS.temperature.default,
+      responseFormat: format,
       topP: request.top_p,
       seed: request.seed,
       stop: request.stop,
-      responseFormat: format,
     };
     return engineRequest<ChatStreamMessage>({
       operation: MODEL_OPERATIONS.llm,

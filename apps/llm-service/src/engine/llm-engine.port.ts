@@ -4,12 +4,12 @@ export interface GenerationRequest {
   messages: ChatMessage[];
   maxTokens: number;
   temperature: number;
+  /** Constrain the output to JSON (a grammar): every token keeps it a prefix of a valid answer. */
+  responseFormat?: ResponseFormat;
   topP?: number;
   seed?: number;
   /** Stop before the first of these (not emitted). */
   stop?: string[];
-  /** Constrain the output to JSON (a grammar): every token keeps it a prefix of a valid answer. */
-  responseFormat?: ResponseFormat;
 }
 
 export interface GenerationResult {

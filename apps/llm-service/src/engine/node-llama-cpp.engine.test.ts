@@ -35,7 +35,9 @@ describe('NodeLlamaCppEngine with a response_format', () => {
   }
 
   it('writes JSON of the schema, token by token, however nonsensical the words', async () => {
-    const { text, stopReason } = await generate({ responseFormat: { type: 'json_schema', schema: FEEDBACK_JSON_SCHEMA } });
+    const { text, stopReason } = await generate({
+      responseFormat: { type: 'json_schema', schema: FEEDBACK_JSON_SCHEMA },
+    });
     expect(stopReason).not.toBe('max_tokens');
     expect(Object.keys(JSON.parse(text) as object)).toEqual(['corrections', 'translation', 'vocabulary']);
   });
@@ -43,15 +45,22 @@ describe('NodeLlamaCppEngine with a response_format', () => {
   it('builds one grammar per schema, whatever the order of its keys, and shares it between requests', async () => {
     const llama = (engine as unknown as { llama: Llama }).llama;
     const build = jest.spyOn(llama, 'createGrammarForJsonSchema');
-    const schema = { type: 'object' as const, properties: { ok: { type: 'boolean' as const }, n: { type: 'integer' as const } } };
-    const reordered = { properties: { n: { type: 'integer' as const }, ok: { type: 'boolean' as const } }, type: 'object' as const };
+    const schema = {
+      type: 'object' as const,
+      properties: { ok: { type: 'boolean' as const }, n: { type: 'integer' as const } },
+    };
+    const reordered = {
+      properties: { n: { type: 'integer' as const }, ok: { type: 'boolean' as const } },
+      type: 'object' as const,
+    };
     // Two at once: one per context sequence.
     const answers = await Promise.all([
       generate({ responseFormat: { type: 'json_schema', schema } }),
       generate({ responseFormat: { type: 'json_schema', schema } }),
     ]);
     answers.push(await generate({ responseFormat: { type: 'json_schema', schema: reordered } }));
-    for (const { text } of answers) expect(JSON.parse(text)).toEqual({ ok: expect.any(Boolean), n: expect.any(Number) });
+    for (const { text } of answers)
+      expect(JSON.parse(text)).toEqual({ ok: expect.any(Boolean), n: expect.any(Number) });
     await generate({ responseFormat: { type: 'json_object' } });
     await generate({ responseFormat: { type: 'json_object' } });
     expect(build).toHaveBeenCalledTimes(2);

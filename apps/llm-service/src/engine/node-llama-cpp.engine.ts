@@ -91,12 +91,20 @@ export class NodeLlamaCppEngine implements LlmEngine {
     );
   }
 
-  async generate(request: GenerationRequest, onText: (text: string) => void, signal: AbortSignal): Promise<GenerationResult> {
+  async generate(
+    request: GenerationRequest,
+    onText: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<GenerationResult> {
     if (!this.context || !this.chatWrapper) throw new Error('model not loaded');
     // The caller (a concurrency gate) guarantees a free sequence.
     const sequence = this.freeSequences.pop();
     if (!sequence) throw new Error('no free context sequence (more parallel requests than LLM_SEQUENCES)');
-    const session = new LlamaChatSession({ contextSequence: sequence, chatWrapper: this.chatWrapper, autoDisposeSequence: false });
+    const session = new LlamaChatSession({
+      contextSequence: sequence,
+      chatWrapper: this.chatWrapper,
+      autoDisposeSequence: false,
+    });
     try {
       const grammar = request.responseFormat ? await this.grammarFor(request.responseFormat) : undefined;
       const history = request.messages.slice(0, -1);
@@ -106,10 +114,10 @@ export class NodeLlamaCppEngine implements LlmEngine {
       const result = await session.promptWithMeta(prompt, {
         maxTokens: request.maxTokens,
         temperature: request.temperature,
+        grammar,
         topP: request.topP,
         seed: request.seed,
         customStopTriggers: request.stop,
-        grammar,
         signal,
         stopOnAbortSignal: true,
         onTextChunk: (text) => {
@@ -130,7 +138,9 @@ export class NodeLlamaCppEngine implements LlmEngine {
 
   /** The grammar that keeps every generated token inside `format` (built once per schema). */
   private grammarFor(format: ResponseFormat): Promise<LlamaGrammar> {
-    const schema = (format.type === 'json_schema' ? format.schema : { type: 'object', additionalProperties: true }) as GbnfJsonObjectSchema;
+    const schema = (
+      format.type === 'json_schema' ? format.schema : { type: 'object', additionalProperties: true }
+    ) as GbnfJsonObjectSchema;
     const key = canonicalJson(schema);
     let grammar = this.grammars.get(key);
     if (grammar) {

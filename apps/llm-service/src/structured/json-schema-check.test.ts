@@ -14,16 +14,24 @@ describe('findSchemaMismatch', () => {
   });
 
   it('names the place and the reason of the first mismatch in an object', () => {
-    expect(findSchemaMismatch(FEEDBACK_JSON_SCHEMA, { ...feedback, translation: 'x'.repeat(401) })).toBe('translation: longer than 400 characters');
-    expect(findSchemaMismatch(FEEDBACK_JSON_SCHEMA, { ...feedback, vocabulary: [{ word: '', translation: 'x' }] })).toBe(
-      'vocabulary.0.word: shorter than 1 characters',
+    expect(findSchemaMismatch(FEEDBACK_JSON_SCHEMA, { ...feedback, translation: 'x'.repeat(401) })).toBe(
+      'translation: longer than 400 characters',
     );
-    expect(findSchemaMismatch(FEEDBACK_JSON_SCHEMA, { corrections: [], vocabulary: [] })).toBe("the answer: misses the property 'translation'");
-    expect(findSchemaMismatch(FEEDBACK_JSON_SCHEMA, { ...feedback, extra: 1 })).toBe("the answer: has the unexpected property 'extra'");
-    expect(findSchemaMismatch(FEEDBACK_JSON_SCHEMA, { ...feedback, corrections: {} })).toBe('corrections: must be an array');
-    expect(findSchemaMismatch(FEEDBACK_JSON_SCHEMA, { ...feedback, corrections: Array(4).fill(feedback.corrections[0]) })).toBe(
-      'corrections: has more than 3 items',
+    expect(
+      findSchemaMismatch(FEEDBACK_JSON_SCHEMA, { ...feedback, vocabulary: [{ word: '', translation: 'x' }] }),
+    ).toBe('vocabulary.0.word: shorter than 1 characters');
+    expect(findSchemaMismatch(FEEDBACK_JSON_SCHEMA, { corrections: [], vocabulary: [] })).toBe(
+      "the answer: misses the property 'translation'",
     );
+    expect(findSchemaMismatch(FEEDBACK_JSON_SCHEMA, { ...feedback, extra: 1 })).toBe(
+      "the answer: has the unexpected property 'extra'",
+    );
+    expect(findSchemaMismatch(FEEDBACK_JSON_SCHEMA, { ...feedback, corrections: {} })).toBe(
+      'corrections: must be an array',
+    );
+    expect(
+      findSchemaMismatch(FEEDBACK_JSON_SCHEMA, { ...feedback, corrections: Array(4).fill(feedback.corrections[0]) }),
+    ).toBe('corrections: has more than 3 items');
     expect(findSchemaMismatch(FEEDBACK_JSON_SCHEMA, [])).toBe('the answer: must be an object');
   });
 

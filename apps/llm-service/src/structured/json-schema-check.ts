@@ -12,7 +12,8 @@ import type { JsonSchema } from '@parley/contracts';
 export function findSchemaMismatch(schema: JsonSchema, value: unknown, path: string[] = []): string | undefined {
   const at = (message: string) => `${path.length ? path.join('.') : 'the answer'}: ${message}`;
   if ('const' in schema) return value === schema.const ? undefined : at(`must be ${JSON.stringify(schema.const)}`);
-  if ('enum' in schema) return schema.enum.includes(value as never) ? undefined : at(`must be one of ${JSON.stringify(schema.enum)}`);
+  if ('enum' in schema)
+    return schema.enum.includes(value as never) ? undefined : at(`must be one of ${JSON.stringify(schema.enum)}`);
   switch (schema.type) {
     case 'string': {
       if (typeof value !== 'string') return at('must be a string');

@@ -7,7 +7,11 @@ import { findSchemaMismatch, isPlainObject } from './json-schema-check.js';
  * the stop reason, and an incomplete answer is never passed on as a value. A complete answer that
  * does not parse or match could only come from a broken grammar: ENGINE_FAILED, never a value.
  */
-export function readStructuredAnswer(text: string, format: ResponseFormat, stopReason: StopReason): Record<string, unknown> | undefined {
+export function readStructuredAnswer(
+  text: string,
+  format: ResponseFormat,
+  stopReason: StopReason,
+): Record<string, unknown> | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -13,6 +13,8 @@ export interface TranscribeCommand {
   request_id: string;
   audio_object: string;
   language: string;
+  /** With `auto`: the languages the speaker may be using; the transcript is in the likeliest. */
+  candidate_languages?: string[];
 }
 
 /**
@@ -59,7 +61,10 @@ export class TranscribeUseCase {
           signal,
         });
         assertNotSilent(audio.samples, this.config.silenceThresholdDbfs);
-        const result = await this.engine.transcribe({ samples: audio.samples, language: command.language }, signal);
+        const result = await this.engine.transcribe(
+          { samples: audio.samples, language: command.language, candidates: command.candidate_languages },
+          signal,
+        );
         return [
           {
             text: spokenText(result.text),
