@@ -92,13 +92,42 @@ describe('the OpenAI-compatible API through the official SDK', () => {
     expect(completion.choices[0]!.finish_reason).toBe('stop');
   });
 
-  it('refuses response_format json_schema with a 400 that says why (no schema-constrained generation yet)', async () => {
+  it('answers a json_schema completion that parses and matches the schema', async () => {
+    const completion = await client.chat.completions.create({
+      model: 'parley',
+      messages: [{ role: 'user', content: 'Say hello as JSON' }],
+      max_tokens: 200,
+      response_format: {
+        type: 'json_schema',
+        json_schema: {
+          name: 'greeting',
+          strict: true,
+          schema: { type: 'object', properties: { greeting: { type: 'string', maxLength: 30 }, polite: { type: 'boolean' } }, required: ['greeting', 'polite'], additionalProperties: false },
+        },
+      },
+    });
+    expect(completion.choices[0]!.finish_reason).toBe('stop');
+    expect(JSON.parse(completion.choices[0]!.message.content!)).toEqual({ greeting: expect.any(String), polite: expect.any(Boolean) });
+  });
+
+  it('answers a json_object completion that parses as an object', async () => {
+    const completion = await client.chat.completions.create({
+      model: 'parley',
+      messages: [{ role: 'user', content: 'Answer in JSON' }],
+      max_tokens: 200,
+      response_format: { type: 'json_object' },
+    });
+    expect(completion.choices[0]!.finish_reason).toBe('stop');
+    expect(typeof JSON.parse(completion.choices[0]!.message.content!)).toBe('object');
+  });
+
+  it('refuses a json_schema with an unbounded string with a 400 that says what to add', async () => {
     const request = client.chat.completions.create({
       model: 'parley',
       messages: [{ role: 'user', content: 'Hola' }],
-      response_format: { type: 'json_schema', json_schema: { name: 'answer', schema: { type: 'object', properties: {} } } },
+      response_format: { type: 'json_schema', json_schema: { name: 'answer', schema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] } } },
     });
-    await expect(request).rejects.toMatchObject({ status: 400, error: expect.objectContaining({ type: 'invalid_request_error', message: expect.stringMatching(/response_format json_schema is not supported/) }) });
+    await expect(request).rejects.toMatchObject({ status: 400, error: expect.objectContaining({ type: 'invalid_request_error', message: expect.stringMatching(/maxLength/) }) });
   });
 
   it('refuses a bad request with 400 in OpenAI shape naming the field', async () => {

@@ -76,4 +76,13 @@ describe('the OpenAPI document', () => {
     expect(page).toContain('<code>POST /v1/chat/completions</code>');
     expect(page).not.toMatch(/<script|style=/);
   });
+
+  it('labels request metrics with the documented route, ids folded, anything else as other', async () => {
+    await fetch(`${gateway.url}/api/conversation/session/abc123`);
+    await fetch(`${gateway.url}/api/no-such-route`);
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(metrics).toMatch(/parley_request_duration_seconds_count\{[^}]*operation="GET \/api\/conversation\/session\/:id"/);
+    expect(metrics).toMatch(/parley_request_duration_seconds_count\{[^}]*operation="GET other"/);
+    expect(metrics).not.toContain('abc123');
+  });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { learnerWordSchema } from './learners.js';
 import { feedbackSchema } from './feedback.js';
 import { transcriptSegmentSchema } from './stt.js';
 
@@ -133,4 +134,23 @@ export const audioTranscriptionVerboseSchema = z.object({
   duration: z.number(),
   text: z.string(),
   segments: z.array(z.object({ id: z.number().int(), start: z.number(), end: z.number(), text: z.string() })),
+});
+
+/** GET /api/learners/{id}/vocabulary (format=json). */
+export const learnerVocabularyResponseSchema = z.object({
+  learner_id: z.string(),
+  language: z.string().optional(),
+  vocabulary: z.array(learnerWordSchema),
+  count: z.number().int(),
+});
+/** DELETE /api/learners/{id} */
+export const clearLearnerResponseSchema = z.object({ status: z.literal('cleared'), learner_id: z.string() });
+
+/** GET /healthz (liveness of any Parley process). */
+export const livenessResponseSchema = z.object({ status: z.literal('alive') });
+/** GET /readyz: 200 when the broker answers (and, in a model service, the model is loaded), else 503. */
+export const readinessResponseSchema = z.object({
+  status: z.enum(['ready', 'not_ready']),
+  broker: z.enum(['connected', 'unreachable']),
+  model: z.string().optional(),
 });

@@ -54,14 +54,3 @@ export const learnerVocabularyQuerySchema = z.object({
   format: z.enum(['json', 'csv'], { error: "must be 'json' or 'csv'" }).default('json'),
 });
 export type LearnerVocabularyQuery = z.infer<typeof learnerVocabularyQuerySchema>;
-
-/** GET /api/learners/{id}/vocabulary (format=json). */
-export const learnerVocabularyResponseSchema = z.object({
-  learner_id: learnerIdSchema,
-  language: z.string().optional(),
-  vocabulary: z.array(learnerWordSchema),
-  count: z.number().int(),
-});
-
-/** DELETE /api/learners/{id} */
-export const clearLearnerResponseSchema = z.object({ status: z.literal('cleared'), learner_id: learnerIdSchema });

@@ -1,14 +1,17 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { ServiceMetrics } from '@parley/service-kit';
+import { API_ROUTES } from '../openapi/api-routes.js';
 
-const KNOWN_ROUTE =
-  /^\/api\/(health(\/(models|ready|languages|scenarios))?|conversation\/(text|text-stream|transcribe|synthesize|speak|speak-stream|voices|session\/[^/]+))$/;
+/** The documented routes (the OpenAPI list) as matchers: `/session/{id}` matches any one id. */
+const KNOWN_ROUTES = [...new Set(API_ROUTES.map((route) => route.path))].map((path) => ({
+  label: path.replace(/\{(\w+)\}/g, ':$1'),
+  pattern: new RegExp(`^${path.replace(/[.]/g, '\\.').replace(/\{\w+\}/g, '[^/]+')}$`),
+}));
 
-/** The route as a metric label: known routes only (session ids folded), so labels stay few. */
+/** The route as a metric label: documented routes only (ids folded), so labels stay few. */
 function routeLabel(path: string): string {
-  if (!KNOWN_ROUTE.test(path)) return 'other';
-  return path.replace(/\/session\/[^/]+$/, '/session/:id');
+  return KNOWN_ROUTES.find((route) => route.pattern.test(path))?.label ?? 'other';
 }
 
 /** Scrapes and probes are not traffic. */

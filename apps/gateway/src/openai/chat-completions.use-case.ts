@@ -23,27 +23,29 @@ export function toChatMessages(messages: ChatCompletionRequest['messages']): Cha
   }));
 }
 
+/** OpenAI's `response_format` as the llm-service's (undefined: free text). */
+function responseFormat(format: ChatCompletionRequest['response_format']): CompletionOptions['responseFormat'] {
+  if (!format || format.type === 'text') return undefined;
+  if (format.type === 'json_object') return { type: 'json_object' };
+  if (!format.json_schema.schema) throw new ParleyError('INVALID_REQUEST', 'response_format.json_schema.schema is required: the JSON schema the answer must match');
+  return { type: 'json_schema', schema: format.json_schema.schema };
+}
+
 export function completionOptions(request: ChatCompletionRequest): CompletionOptions {
-  const format = request.response_format?.type ?? 'text';
-  if (format !== 'text') {
-    // Refused rather than answered with free text that the caller would fail to parse.
-    throw new ParleyError(
-      'INVALID_REQUEST',
-      `response_format ${format} is not supported by this server yet: the llm-service has no schema-constrained generation; ask for text`,
-    );
-  }
   return {
     maxTokens: request.max_completion_tokens ?? request.max_tokens ?? undefined,
     temperature: request.temperature ?? undefined,
     topP: request.top_p ?? undefined,
     seed: request.seed ?? undefined,
     stop: request.stop == null ? undefined : typeof request.stop === 'string' ? [request.stop] : request.stop,
+    responseFormat: responseFormat(request.response_format),
   };
 }
 
 /**
  * An OpenAI chat completion over the llm-service: the messages as given (no tutor prompt, no
- * session), the llm's stop reason as OpenAI's `finish_reason`, its token counts as `usage`.
+ * session), the llm's stop reason as OpenAI's `finish_reason` (`length` also when a JSON answer was
+ * cut by the token limit), its token counts as `usage`.
  * Unsubscribing cancels the generation.
  */
 @Injectable()

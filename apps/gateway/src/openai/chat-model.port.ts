@@ -9,6 +9,8 @@ export interface CompletionOptions {
   seed?: number;
   /** Generation stops before the first of these (not included in the answer). */
   stop?: string[];
+  /** JSON answers through the llm-service's schema-constrained generation. */
+  responseFormat?: { type: 'json_object' } | { type: 'json_schema'; schema: Record<string, unknown> };
 }
 
 /**

@@ -13,6 +13,8 @@ import {
   learnerProgressSchema,
   learnerVocabularyQuerySchema,
   learnerVocabularyResponseSchema,
+  livenessResponseSchema,
+  readinessResponseSchema,
   gatewayHealthResponseSchema,
   languagesResponseSchema,
   modelsHealthResponseSchema,
@@ -50,7 +52,6 @@ export interface RouteDoc {
   /** Behind PARLEY_API_KEYS when keys are configured. */
   secured: boolean;
   pathParams?: Record<string, Schema>;
-  /** Query parameters (validated by this same schema). */
   query?: z.ZodObject;
   json?: Schema;
   /** Multipart fields (and the file fields, sent as binary). */
@@ -65,6 +66,7 @@ const TURN_EVENTS =
 const sse = { 'text/event-stream': { description: TURN_EVENTS } };
 const wav = { 'audio/wav': { description: '16-bit PCM mono WAV' } };
 const sessionId = { id: sessionIdSchema };
+const learnerId = { id: learnerIdSchema };
 
 /** Every route the gateway serves. The OpenAPI document is generated from this list, and a test checks it against the router. */
 export const API_ROUTES: RouteDoc[] = [
@@ -194,6 +196,19 @@ export const API_ROUTES: RouteDoc[] = [
     responses: { 200: { description: 'cleared', json: clearSessionResponseSchema } },
   },
   {
+    method: 'get', path: '/api/learners/{id}', summary: "A learner's progress: per language, vocabulary, recent corrections", tag: 'learners', secured: true, pathParams: learnerId,
+    responses: { 200: { description: 'progress', json: learnerProgressSchema } },
+  },
+  {
+    method: 'get', path: '/api/learners/{id}/vocabulary', summary: "A learner's words, as JSON or CSV (flash-card apps)", tag: 'learners', secured: true,
+    pathParams: learnerId, query: learnerVocabularyQuerySchema,
+    responses: { 200: { description: 'the words', json: learnerVocabularyResponseSchema, media: { 'text/csv': { description: 'format=csv: word,translation,language' } } } },
+  },
+  {
+    method: 'delete', path: '/api/learners/{id}', summary: 'Forget a learner', tag: 'learners', secured: true, pathParams: learnerId,
+    responses: { 200: { description: 'cleared', json: clearLearnerResponseSchema } },
+  },
+  {
     method: 'get',
     path: '/v1/models',
     summary: 'The loaded model of each role, and each voice',
@@ -277,58 +292,10 @@ export const API_ROUTES: RouteDoc[] = [
       200: { description: 'HTML', media: { 'text/html': { description: 'the routes, their inputs and answers' } } },
     },
   },
+  { method: 'get', path: '/healthz', summary: 'Kubernetes liveness: the process answers', tag: 'health', secured: false, responses: { 200: { description: 'alive', json: livenessResponseSchema } } },
   {
-    method: 'get',
-    path: '/api/learners/{id}',
-    summary: "A learner's progress: turns, words and corrections per language",
-    tag: 'learners',
-    secured: true,
-    pathParams: { id: learnerIdSchema },
-    responses: { 200: { description: 'the progress (empty for an unknown learner)', json: learnerProgressSchema } },
-  },
-  {
-    method: 'get',
-    path: '/api/learners/{id}/vocabulary',
-    summary: "A learner's words, as JSON or as CSV for flash-card apps",
-    tag: 'learners',
-    secured: true,
-    pathParams: { id: learnerIdSchema },
-    query: learnerVocabularyQuerySchema,
-    responses: {
-      200: {
-        description: 'the word list',
-        json: learnerVocabularyResponseSchema,
-        media: { 'text/csv': { description: 'word,translation,language (format=csv)' } },
-      },
-    },
-  },
-  {
-    method: 'delete',
-    path: '/api/learners/{id}',
-    summary: 'Forget a learner',
-    tag: 'learners',
-    secured: true,
-    pathParams: { id: learnerIdSchema },
-    responses: { 200: { description: 'forgotten', json: clearLearnerResponseSchema } },
-  },
-  {
-    method: 'get',
-    path: '/healthz',
-    summary: 'Liveness: the process answers (never depends on the broker)',
-    tag: 'health',
-    secured: false,
-    responses: { 200: { description: 'alive', media: { 'application/json': { description: '{"status":"alive"}' } } } },
-  },
-  {
-    method: 'get',
-    path: '/readyz',
-    summary: 'Readiness of this process: connected to the broker',
-    tag: 'health',
-    secured: false,
-    responses: {
-      200: { description: 'ready', media: { 'application/json': { description: '{"status":"ready","broker":"connected"}' } } },
-      503: { description: 'not ready', media: { 'application/json': { description: '{"status":"not_ready","broker":"unreachable"}' } } },
-    },
+    method: 'get', path: '/readyz', summary: 'Kubernetes readiness: the broker answers', tag: 'health', secured: false,
+    responses: { 200: { description: 'ready', json: readinessResponseSchema }, 503: { description: 'not ready', json: readinessResponseSchema } },
   },
   {
     method: 'get',

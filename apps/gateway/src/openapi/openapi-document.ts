@@ -41,6 +41,14 @@ function content(response: ResponseDoc): Record<string, { schema: JsonSchema }> 
   return media;
 }
 
+function parameters(route: RouteDoc) {
+  const inPath = Object.entries(route.pathParams ?? {}).map(([name, schema]) => ({ name, in: 'path', required: true, schema: jsonSchema(schema, 'input') }));
+  const query = route.query ? jsonSchema(route.query, 'input') : { properties: {} };
+  const required = (query.required as string[] | undefined) ?? [];
+  const inQuery = Object.entries(query.properties as Record<string, JsonSchema>).map(([name, schema]) => ({ name, in: 'query', required: required.includes(name), schema }));
+  return [...inPath, ...inQuery];
+}
+
 function operation(route: RouteDoc) {
   const errorSchema = jsonSchema(
     isOpenAiPath(route.path) ? openAiErrorResponseSchema : httpErrorResponseSchema,
@@ -57,24 +65,7 @@ function operation(route: RouteDoc) {
     summary: route.summary,
     tags: [route.tag],
     operationId: `${route.method}${route.path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
-    ...(route.pathParams || route.query
-      ? {
-          parameters: [
-            ...Object.entries(route.pathParams ?? {}).map(([name, schema]) => ({
-              name,
-              in: 'path',
-              required: true,
-              schema: jsonSchema(schema, 'input'),
-            })),
-            ...Object.entries(route.query?.shape ?? {}).map(([name, schema]) => ({
-              name,
-              in: 'query',
-              required: !(schema as z.ZodType).safeParse(undefined).success,
-              schema: jsonSchema(schema as z.ZodType, 'input'),
-            })),
-          ],
-        }
-      : {}),
+    ...(route.pathParams || route.query ? { parameters: parameters(route) } : {}),
     ...(Object.keys(requestContent).length ? { requestBody: { required: true, content: requestContent } } : {}),
     responses: {
       ...Object.fromEntries(
@@ -111,7 +102,7 @@ export function buildOpenApiDocument(routes: readonly RouteDoc[]) {
     tags: [
       { name: 'health', description: 'Liveness, readiness, catalog (never behind a key)' },
       { name: 'conversation', description: 'Conversation turns, speech, sessions' },
-      { name: 'learners', description: 'Learner progress: words, corrections, turns (scoped to the API key)' },
+      { name: 'learners', description: 'Learner progress (with keys, scoped to the key)' },
       { name: 'openai', description: "OpenAI-compatible routes (errors in OpenAI's shape)" },
       { name: 'documentation', description: 'This document and the metrics' },
     ],

@@ -6,12 +6,12 @@ import {
   parsePayload,
   SUBJECTS,
   type ChatMessage,
-  type ChatRequest,
   type ChatStreamMessage,
 } from '@parley/contracts';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { brokerStatus, NATS_CONNECTION, replyParser, streamRequest } from '@parley/service-kit';
 import type { Observable } from 'rxjs';
+import type { z } from 'zod';
 import type { Chat, ChatOptions } from '../conversation/turn/ports.js';
 import type { ChatModel, CompletionOptions } from '../openai/chat-model.port.js';
 import type { GatewayConfig } from '../config.js';
@@ -44,10 +44,11 @@ export class LlmClient implements Chat, ChatModel {
       top_p: options.topP,
       seed: options.seed,
       stop: options.stop,
+      response_format: options.responseFormat,
     });
   }
 
-  private request(fields: Omit<ChatRequest, 'request_id'>): Observable<ChatStreamMessage> {
+  private request(fields: Omit<z.input<typeof chatRequestSchema>, 'request_id'>): Observable<ChatStreamMessage> {
     const request = parsePayload(chatRequestSchema, { request_id: newRequestId(), ...fields }, 'chat request');
     return streamRequest(this.client, request, {
       service: 'llm',
