@@ -12,3 +12,4 @@ export * from './binary-frame.js';
 export * from './tts.js';
 export * from './stt.js';
 export * from './audio-container.js';
+export * from './live.js';

@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ParleyError, type Transcription } from '@parley/contracts';
-import { ConcurrencyGate, ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
+import { ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
 import { Observable } from 'rxjs';
 import { assertNotSilent, decodeAudio, probeFfmpeg } from '../audio/index.js';
 import { AUDIO_STORE, type AudioStore } from '../audio-store/audio-store.port.js';
 import type { SttServiceConfig } from '../config.js';
 import { STT_ENGINE, type SttEngine } from '../engine/stt-engine.port.js';
+import { TranscriptionScheduler } from '../scheduler/transcription-scheduler.js';
 import { STT_CONFIG } from '../tokens.js';
 
 export interface TranscribeCommand {
@@ -27,7 +28,7 @@ export class TranscribeUseCase {
     @Inject(STT_ENGINE) private readonly engine: SttEngine,
     @Inject(AUDIO_STORE) private readonly store: AudioStore,
     @Inject(ModelLifecycle) private readonly model: ModelLifecycle,
-    @Inject(ConcurrencyGate) private readonly gate: ConcurrencyGate,
+    @Inject(TranscriptionScheduler) private readonly scheduler: TranscriptionScheduler,
     @Inject(ServiceMetrics) private readonly metrics: ServiceMetrics,
     @Inject(STT_CONFIG) private readonly config: SttServiceConfig,
   ) {
@@ -47,7 +48,8 @@ export class TranscribeUseCase {
       let objectConsumed = false;
       const work = async (): Promise<Transcription> => {
         this.model.requireLoaded();
-        return this.gate.run(async () => {
+        // An upload is a final: it goes before any live partial waiting for whisper-server.
+        return this.scheduler.run(async () => {
           const bytes = await this.store.read(command.audio_object, this.config.maxAudioBytes);
           objectConsumed = true;
           void this.store.remove(command.audio_object);
