@@ -3,7 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { ClientsModule, Transport } from '@nestjs/microservices';
 import { MulterModule } from '@nestjs/platform-express';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { BinaryAwareNatsDeserializer, MetricsModule, NatsConnectionModule, NATS_CONNECTION, natsUrl } from '@parley/service-kit';
+import { BinaryAwareNatsDeserializer, MetricsModule, NatsConnectionModule, NATS_CONNECTION, natsUrl, ServiceMetrics } from '@parley/service-kit';
 import type { GatewayConfig } from './config.js';
 import { ConversationTurnUseCase } from './conversation/conversation-turn.use-case.js';
 import { ConversationHttpController } from './conversation/conversation.http.controller.js';
@@ -19,6 +19,13 @@ import { ServiceHealthClient } from './services/service-health.client.js';
 import { JetStreamKvSessionStore } from './sessions/jetstream-kv.session-store.js';
 import { SESSION_STORE } from './sessions/session-store.port.js';
 import { GATEWAY_CONFIG } from './tokens.js';
+import { LiveAdmission } from './live/live-admission.js';
+import { LiveConversationFactory } from './live/live-conversation.factory.js';
+import { LiveGatewayMetrics } from './live/live-metrics.js';
+import { LiveTurns } from './live/live-turns.js';
+import { LiveWsGateway } from './live/live.ws-gateway.js';
+import { DefaultUpgradeAccess, UPGRADE_ACCESS } from './live/upgrade-access.js';
+import { SttLiveClient } from './services/stt-live.client.js';
 
 @Module({})
 export class GatewayModule implements NestModule {
@@ -58,6 +65,14 @@ export class GatewayModule implements NestModule {
         SttClient,
         ServiceHealthClient,
         ConversationTurnUseCase,
+        // Live conversation (WebSocket).
+        SttLiveClient,
+        LiveTurns,
+        LiveAdmission,
+        { provide: UPGRADE_ACCESS, useFactory: () => new DefaultUpgradeAccess() },
+        { provide: LiveGatewayMetrics, inject: [ServiceMetrics], useFactory: (metrics: ServiceMetrics) => new LiveGatewayMetrics(metrics) },
+        LiveConversationFactory,
+        LiveWsGateway,
       ],
     };
   }

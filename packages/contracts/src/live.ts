@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
+import { difficultyField, languageField, scenarioField, sessionIdSchema, speechRateField, textTurnRequestSchema } from './http.js';
 import { requestIdSchema } from './llm.js';
 import { SUBJECT_PREFIX } from './subjects.js';
 
@@ -51,7 +52,7 @@ export const liveOpenRequestSchema = z.object({
 export type LiveOpenRequest = z.input<typeof liveOpenRequestSchema>;
 
 const pcmSchema = z
-  .instanceof(Uint8Array, { message: 'must be raw bytes (a binary frame field)' })
+  .custom<Uint8Array>((value) => value instanceof Uint8Array, 'must be raw bytes (a binary frame field)')
   .refine((pcm) => pcm.byteLength % 2 === 0, 'PCM16 audio must have an even number of bytes')
   .refine((pcm) => pcm.byteLength <= LIVE_MAX_FRAME_BYTES, `at most ${LIVE_MAX_FRAME_BYTES} bytes per frame`);
 
@@ -132,4 +133,66 @@ export const STT_LIVE_METRICS = {
   partialsDropped: 'parley_stt_partials_dropped_total',
   speechEndToFinal: 'parley_stt_speech_end_to_final_seconds',
   waitingTranscriptions: 'parley_stt_transcriptions_waiting',
+} as const;
+
+// ---- The public WebSocket: GET /api/conversation/live (../shared/API.md, "Live conversation").
+
+/** Query of the upgrade request (and fields of a `settings` message). Query values are strings. */
+export const liveQuerySchema = z.object({
+  language: languageField.default('en'),
+  difficulty: difficultyField.default('beginner'),
+  scenario: scenarioField.default('greeting'),
+  session_id: sessionIdSchema.optional(),
+  learner_id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, _ or -').optional(),
+  feedback: z
+    .union([z.boolean(), z.enum(['1', '0', 'true', 'false'])])
+    .transform((v) => v === true || v === '1' || v === 'true')
+    .optional(),
+  native_language: languageField.optional(),
+  speech_rate: speechRateField.optional(),
+  voice: z.string().max(100).optional(),
+  /** For clients that cannot set headers (checked with the API keys, never logged). */
+  api_key: z.string().max(200).optional(),
+});
+export type LiveQuery = z.infer<typeof liveQuerySchema>;
+
+/** A text message from the client. */
+export const liveClientMessageSchema = z.discriminatedUnion('type', [
+  liveQuerySchema.partial().omit({ api_key: true, session_id: true }).extend({ type: z.literal('settings') }),
+  z.object({ type: z.literal('text'), message: textTurnRequestSchema.shape.message }),
+  z.object({ type: z.literal('commit') }),
+  z.object({ type: z.literal('interrupt') }),
+  z.object({ type: z.literal('played'), turn_id: z.string().max(64), ms: z.number().finite().nonnegative() }),
+]);
+export type LiveClientMessage = z.infer<typeof liveClientMessageSchema>;
+
+/** Largest WebSocket message; a bigger one closes the socket with 1009. */
+export const LIVE_MAX_MESSAGE_BYTES = 1024 * 1024;
+
+/** Close codes of the live socket. */
+export const LIVE_CLOSE_CODES = {
+  /** Idle for LIVE_IDLE_TIMEOUT_S. */
+  normal: 1000,
+  /** A message over LIVE_MAX_MESSAGE_BYTES. */
+  tooBig: 1009,
+  /** The gateway replica is shutting down: reconnect with the same session_id. */
+  restarting: 1012,
+} as const;
+
+/** Events of the live socket beyond the SSE vocabulary (which they carry with a `turn_id`). */
+export interface LiveSocketEventMap {
+  ready: { session_id: string; sample_rate: typeof LIVE_SAMPLE_RATE };
+  speech_started: { turn_id: string; at_ms: number };
+  partial_transcription: { turn_id: string; transcript: string };
+  speech_stopped: { turn_id: string; at_ms: number };
+  interrupted: { turn_id: string; heard: string };
+}
+
+/** Metric names of live conversations (gateway side). */
+export const LIVE_GATEWAY_METRICS = {
+  connections: 'parley_live_connections',
+  turns: 'parley_live_turns_total',
+  interruptions: 'parley_live_interruptions_total',
+  speechEndToTranscription: 'parley_live_speech_end_to_transcription_seconds',
+  speechEndToFirstAudio: 'parley_live_speech_end_to_first_audio_seconds',
 } as const;

@@ -33,6 +33,8 @@ export interface TurnContext {
   startedAtMs: number;
   /** Timings measured before the reply (transcription), merged into `complete`. */
   timings?: Record<string, number>;
+  /** false: `complete` does not store the turn (a live turn stores what was heard, when it was heard). */
+  store?: boolean;
 }
 
 export function newSessionId(): string {
@@ -214,7 +216,7 @@ export class ConversationTurnUseCase {
   private async complete(turn: TurnContext, userText: string, outcome: ReplyOutcome): Promise<SseEvent> {
     const language = turn.settings.language;
     try {
-      await this.sessions.appendTurn(turn.sessionId, [
+      if (turn.store !== false) await this.sessions.appendTurn(turn.sessionId, [
         { role: 'user', content: userText, language },
         { role: 'assistant', content: outcome.fullResponse, language },
       ]);

@@ -42,12 +42,12 @@ export class JetStreamKvSessionStore implements SessionStore {
     return entry && entry.operation === 'PUT' ? this.decode(entry.string()) : [];
   }
 
-  async appendTurn(sessionId: string, turn: [StoredMessage, StoredMessage]): Promise<void> {
+  async appendTurn(sessionId: string, turn: [StoredMessage, StoredMessage?]): Promise<void> {
     const kv = await this.kv();
     for (let attempt = 0; attempt < 5; attempt++) {
       const entry = await kv.get(sessionId);
       const live = entry && entry.operation === 'PUT';
-      const messages = [...(live ? this.decode(entry.string()) : []), ...turn].slice(-this.options.maxMessages);
+      const messages = [...(live ? this.decode(entry.string()) : []), ...turn.filter((m) => m !== undefined)].slice(-this.options.maxMessages);
       const value = JSON.stringify({ messages });
       try {
         // Both writes are conditional: update only the revision read, create only if still absent
