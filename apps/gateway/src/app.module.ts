@@ -6,6 +6,12 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { BinaryAwareNatsDeserializer, MetricsModule, NatsConnectionModule, NATS_CONNECTION, natsUrl, ServiceMetrics } from '@parley/service-kit';
 import type { GatewayConfig } from './config.js';
 import { ConversationTurnUseCase } from './conversation/conversation-turn.use-case.js';
+import { AFTER_REPLY_STAGES } from './conversation/turn/after-reply-stage.js';
+import { ConversationHistory } from './conversation/turn/conversation-history.js';
+import { CHAT, SPEECH, SPEECH_TO_TEXT } from './conversation/turn/ports.js';
+import { ReplyGeneration } from './conversation/turn/reply-generation.js';
+import { SentenceSpeech } from './conversation/turn/sentence-speech.js';
+import { TurnCompletion } from './conversation/turn/turn-completion.js';
 import { ConversationHttpController } from './conversation/conversation.http.controller.js';
 import { HealthHttpController } from './health/health.http.controller.js';
 import { HttpMetricsMiddleware } from './http/http-metrics.middleware.js';
@@ -60,10 +66,20 @@ export class GatewayModule implements NestModule {
               maxMessages: config.sessionMaxMessages,
             }),
         },
+        // The turn's ports, provided by the NATS clients.
         LlmClient,
         TtsClient,
         SttClient,
+        { provide: CHAT, useExisting: LlmClient },
+        { provide: SPEECH, useExisting: TtsClient },
+        { provide: SPEECH_TO_TEXT, useExisting: SttClient },
         ServiceHealthClient,
+        // The turn and its collaborators; stages added to every turn before `complete` (none yet).
+        ConversationHistory,
+        ReplyGeneration,
+        SentenceSpeech,
+        TurnCompletion,
+        { provide: AFTER_REPLY_STAGES, useValue: [] },
         ConversationTurnUseCase,
         // Live conversation (WebSocket).
         SttLiveClient,

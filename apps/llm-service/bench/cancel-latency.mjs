@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
-import { streamRequest, SUBJECTS, chatStreamMessageSchema, replyParser } from '@parley/contracts';
+import { SUBJECTS, chatStreamMessageSchema } from '@parley/contracts';
+import { replyParser, streamRequest } from '@parley/service-kit';
 import { writeTinyGguf } from '@parley/models/fixtures/gguf';
 import { freePort, metricValue, spawnService, startNatsServer, waitUntil } from '@parley/service-kit/testing';
 

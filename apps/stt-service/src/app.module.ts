@@ -1,6 +1,6 @@
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { AUDIO_BUCKET_TTL_MS, SUBJECTS } from '@parley/contracts';
+import { SUBJECTS } from '@parley/contracts';
 import { MetricsModule, NATS_CONNECTION, NatsConnectionModule, ResidentModelModule, ServiceMetrics } from '@parley/service-kit';
 import { AUDIO_STORE } from './audio-store/audio-store.port.js';
 import { JetStreamAudioStore } from './audio-store/jetstream-audio.store.js';
@@ -71,7 +71,7 @@ export class SttServiceModule {
         {
           provide: AUDIO_STORE,
           inject: [NATS_CONNECTION],
-          useFactory: (nats: NatsConnection) => new JetStreamAudioStore(nats, { ttlMs: AUDIO_BUCKET_TTL_MS }),
+          useFactory: (nats: NatsConnection) => new JetStreamAudioStore(nats),
         },
         TranscribeUseCase,
       ],

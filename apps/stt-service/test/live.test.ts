@@ -6,15 +6,8 @@
  */
 import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import {
-  encodeBinaryFrame,
-  LIVE_SUBJECTS,
-  liveAudioSubject,
-  liveEventSchema,
-  streamRequest,
-  type LiveEvent,
-  type LiveOpenRequest,
-} from '@parley/contracts';
+import { LIVE_SUBJECTS, liveAudioSubject, liveEventSchema, type LiveEvent, type LiveOpenRequest } from '@parley/contracts';
+import { encodeBinaryFrame, streamRequest } from '@parley/service-kit';
 import { concatPcm, noisePcm, pcmFrames, samplesToMs, silencePcm, spokenPcm } from '@parley/models/fixtures/speech';
 import { writeTinyWhisperModel } from '@parley/models/fixtures/whisper';
 import { freePort, metricValue, spawnService, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';

@@ -1,25 +1,24 @@
 /**
  * The built stt-service against a private nats-server and the REAL whisper-server (built by the
  * project's script into .cache) on the generated tiny whisper model. Uploads go through the
- * JetStream object store like the gateway's; replies are read with the contracts' streamRequest.
+ * JetStream object store like the gateway's; replies are read with service-kit's streamRequest.
  * Needs nats-server, espeak-ng, ffmpeg, cmake + a C++ compiler (first build). Asserts on shape and
  * behaviour, never on words (the tiny model's words are nonsense).
  */
 import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
-import { Objm, type ObjectStore } from '@nats-io/obj';
+import type { ObjectStore } from '@nats-io/obj';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   AUDIO_BUCKET,
-  AUDIO_BUCKET_TTL_MS,
   ParleyError,
   serviceHealthSchema,
-  streamRequest,
   SUBJECTS,
   transcriptionSchema,
   type ServiceHealth,
   type Transcription,
 } from '@parley/contracts';
 import { writeTinyWhisperModel } from '@parley/models/fixtures/whisper';
+import { openObjectStore, streamRequest } from '@parley/service-kit';
 import {
   freePort,
   metricValue,
@@ -167,7 +166,7 @@ describe('stt-service: transcription through NATS and the real whisper-server', 
     client = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: nats.url } }) as ClientProxy;
     await client.connect();
     nc = await connect({ servers: nats.url });
-    bucket = await new Objm(nc).create(AUDIO_BUCKET, { ttl: AUDIO_BUCKET_TTL_MS * 1_000_000 });
+    bucket = await openObjectStore(nc, AUDIO_BUCKET);
     await waitUntil(async () => (await health()).status === 'loaded', 'the stt model to load', 60_000).catch((error) => {
       throw new Error(`${String(error)}\nstt-service output:\n${stt.output()}`);
     });
@@ -178,7 +177,7 @@ describe('stt-service: transcription through NATS and the real whisper-server', 
     await nc?.close();
     await stt?.stop();
     // The service stops its whisper-server children on SIGTERM.
-    if (modelPath) expect(whisperPids()).toEqual([]);
+    expect(whisperPids()).toEqual([]);
     await nats?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });

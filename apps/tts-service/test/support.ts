@@ -2,14 +2,13 @@ import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microse
 import {
   parsePayload,
   serviceHealthSchema,
-  streamRequest,
   SUBJECTS,
   synthesizeStreamMessageSchema,
   type ServiceHealth,
   type SynthesizeRequest,
   type SynthesizeStreamMessage,
 } from '@parley/contracts';
-import { BinaryAwareNatsDeserializer } from '@parley/service-kit';
+import { BinaryAwareNatsDeserializer, streamRequest } from '@parley/service-kit';
 import { spawnService, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
 import { rm } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';

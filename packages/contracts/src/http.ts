@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DIFFICULTIES, LANGUAGE_CODES, SCENARIO_IDS } from './catalog.js';
-import { TTS_LIMITS } from './tts.js';
+import { speakableTextSchema } from './tts.js';
+import type { TranscriptSegment } from './stt.js';
 
 /** Limits at the HTTP edge; the gateway reads overrides from its environment. */
 export const HTTP_LIMITS = {
@@ -38,10 +39,7 @@ export const speechRateField = z.coerce
 
 /** Body of POST /api/conversation/synthesize (form or JSON). */
 export const synthesizeHttpRequestSchema = z.object({
-  text: z
-    .string({ error: 'is required (the text to speak)' })
-    .refine((text) => text.trim().length > 0, 'must not be empty or only whitespace')
-    .refine((text) => text.length <= TTS_LIMITS.maxTextChars, `must be at most ${TTS_LIMITS.maxTextChars} characters`),
+  text: speakableTextSchema,
   language: languageField.default('en'),
   voice: z.string().max(100).optional(),
   speech_rate: speechRateField.optional(),
@@ -90,3 +88,40 @@ export type SpeakRequest = z.infer<typeof speakRequestSchema>;
 export const transcribeHttpRequestSchema = z.object({
   language: z.union([z.literal('auto'), languageField]).default('auto'),
 });
+
+/** POST /api/conversation/text */
+export interface TextTurnResponse {
+  response: string;
+  language: string;
+  session_id: string;
+}
+
+/** POST /api/conversation/speak */
+export interface SpeakTurnResponse {
+  response: string;
+  language: string;
+  detected_language: string | null;
+  transcribed_text: string;
+  session_id: string;
+}
+
+/** POST /api/conversation/transcribe */
+export interface TranscribeHttpResponse {
+  text: string;
+  language: string;
+  language_probability: number | null;
+  segments: TranscriptSegment[];
+}
+
+/** GET /api/conversation/session/{id} (an unknown session has no messages). */
+export interface SessionResponse {
+  session_id: string;
+  messages: StoredMessage[];
+  count: number;
+}
+
+/** DELETE /api/conversation/session/{id} */
+export interface ClearSessionResponse {
+  status: 'cleared';
+  session_id: string;
+}

@@ -1,14 +1,9 @@
 import { z } from 'zod';
 import { requestIdSchema } from './llm.js';
 
-/** JetStream object store bucket where the gateway puts uploads for the stt-service (NATS messages are limited to 1 MB). */
-export const AUDIO_BUCKET = 'parley_audio';
-/** Uploads left behind (a crashed replica) expire after this long. Same value on both sides: JetStream refuses a bucket re-created with other settings. */
-export const AUDIO_BUCKET_TTL_MS = 10 * 60 * 1000;
-
 export const transcribeRequestSchema = z.object({
   request_id: requestIdSchema,
-  /** Name of the uploaded file's object in AUDIO_BUCKET (the raw bytes, any supported container). */
+  /** Name of the uploaded file's object in AUDIO_BUCKET (buckets.ts) (the raw bytes, any supported container). */
   audio_object: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
   /** A catalog language code as a hint, or `auto` to detect. */
   language: z.string().regex(/^(auto|[a-z]{2,3})$/).default('auto'),
@@ -16,6 +11,7 @@ export const transcribeRequestSchema = z.object({
 export type TranscribeRequest = z.input<typeof transcribeRequestSchema>;
 
 export const transcriptSegmentSchema = z.object({ start: z.number(), end: z.number(), text: z.string() });
+export type TranscriptSegment = z.infer<typeof transcriptSegmentSchema>;
 
 export const transcriptionSchema = z.object({
   text: z.string(),

@@ -2,9 +2,9 @@
  * NATS subjects, versioned so that a breaking payload change gets a new subject and old and new
  * replicas can run side by side during a rollout. These names also appear in logs and metrics.
  */
-export const SUBJECT_PREFIX = 'parley.v1';
+import type { ServiceName } from './services.js';
 
-export type ServiceName = 'llm' | 'stt' | 'tts';
+export const SUBJECT_PREFIX = 'parley.v1';
 
 export const SUBJECTS = {
   llm: {

@@ -8,12 +8,27 @@ export const TTS_LIMITS = {
   speed: { min: 0.25, max: 4 },
 } as const;
 
+/**
+ * True when the text has something a voice can say: a letter or a digit in any script. Text of
+ * only punctuation, symbols, emoji, control characters or white space would come out as noise.
+ */
+export function hasSpeakableText(text: string): boolean {
+  return /[\p{L}\p{N}]/u.test(text);
+}
+
+/** Text to synthesize: at most TTS_LIMITS.maxTextChars, with something to say in it. */
+export const speakableTextSchema = z
+  .string({ error: 'is required (the text to speak)' })
+  .refine((text) => text.trim().length > 0, 'must not be empty or only whitespace')
+  .refine((text) => text.length <= TTS_LIMITS.maxTextChars, `must be at most ${TTS_LIMITS.maxTextChars} characters`)
+  .refine(
+    (text) => text.trim().length === 0 || hasSpeakableText(text),
+    'has nothing to speak: it needs at least one letter or digit (not only punctuation, symbols or control characters)',
+  );
+
 export const synthesizeRequestSchema = z.object({
   request_id: requestIdSchema,
-  text: z
-    .string()
-    .refine((text) => text.trim().length > 0, 'must not be empty or only whitespace')
-    .refine((text) => text.length <= TTS_LIMITS.maxTextChars, `must be at most ${TTS_LIMITS.maxTextChars} characters`),
+  text: speakableTextSchema,
   /** A catalog language code; picks the language's voice when `voice` is not given. */
   language: z.string().min(2).max(8),
   voice: z.string().max(100).optional(),

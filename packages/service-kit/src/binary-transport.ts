@@ -1,6 +1,6 @@
 import { NatsRecordSerializer } from '@nestjs/microservices/serializers/nats-record.serializer.js';
 import { IncomingResponseDeserializer } from '@nestjs/microservices/deserializers/incoming-response.deserializer.js';
-import { containsBinary, decodeBinaryFrame, encodeBinaryFrame, isBinaryFrame } from '@parley/contracts';
+import { containsBinary, decodeBinaryFrame, encodeBinaryFrame, isBinaryFrame } from './binary-frame.js';
 
 /**
  * NestJS NATS (de)serializers that carry Uint8Array fields as raw bytes (see binary-frame in

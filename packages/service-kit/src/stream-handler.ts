@@ -1,8 +1,8 @@
-import { parsePayload, serveCancellable, type ServiceName } from '@parley/contracts';
+import { parsePayload, type ServiceName } from '@parley/contracts';
 import { defer, type Observable } from 'rxjs';
 import type { z } from 'zod';
 import { streamRpc } from './rpc.js';
-import type { CancelListener } from '@parley/contracts';
+import { serveCancellable, type CancelListener } from './streaming.js';
 
 export interface StreamHandlerOptions<S extends z.ZodType<{ request_id: string }>> {
   service: ServiceName;

@@ -7,17 +7,23 @@ import {
   sessionIdSchema,
   speakRequestSchema,
   synthesizeHttpRequestSchema,
-  detectContainer,
   transcribeHttpRequestSchema,
   textTurnRequestSchema,
-  type SseEvent,
+  type ClearSessionResponse,
+  type SessionResponse,
+  type SpeakTurnResponse,
+  type TextTurnResponse,
+  type TranscribeHttpResponse,
 } from '@parley/contracts';
-import { from, toArray, type Observable } from 'rxjs';
+import { detectContainer } from '@parley/service-kit';
+import { map } from 'rxjs';
 import { lastValueWhileConnected } from '../http/while-connected.js';
 import { writeSse } from '../http/sse.js';
 import { SESSION_STORE, type SessionStore } from '../sessions/session-store.port.js';
-import { TtsClient } from '../services/tts.client.js';
+import { speechOptions } from '../speech/speech-options.js';
 import { ConversationTurnUseCase } from './conversation-turn.use-case.js';
+import { speakTurnResponse, textTurnResponse, transcribeResponse, turnResult } from './turn-answers.js';
+import { SPEECH, type Speech } from './turn/ports.js';
 
 /** What multer (memory storage) hands over for the `audio` field. */
 interface UploadedAudio {
@@ -35,34 +41,27 @@ function uploadedAudio(file: UploadedAudio | undefined): Uint8Array {
   return file.buffer;
 }
 
-/** Runs a turn to its end for the blocking routes; a failed turn becomes an HTTP error. */
-async function finalEvent(res: Response, events: Observable<SseEvent>): Promise<Extract<SseEvent, { event: 'complete' }>> {
-  const last = await lastValueWhileConnected(res, events);
-  if (last?.event === 'complete') return last;
-  if (last?.event === 'error') throw new ParleyError(last.data.code, last.data.error);
-  throw new ParleyError('INTERNAL', 'the turn ended without a result');
-}
-
+/** The HTTP transport of conversations: validates, calls the use case, writes its answer (SSE or JSON). */
 @Controller('api/conversation')
 export class ConversationHttpController {
   constructor(
     @Inject(ConversationTurnUseCase) private readonly turns: ConversationTurnUseCase,
     @Inject(SESSION_STORE) private readonly sessions: SessionStore,
-    @Inject(TtsClient) private readonly tts: TtsClient,
+    @Inject(SPEECH) private readonly speech: Speech,
   ) {}
 
   @Post('text')
   @HttpCode(200)
-  async text(@Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+  async text(@Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<TextTurnResponse> {
     const request = parsePayload(textTurnRequestSchema, body, 'request');
-    const { data } = await finalEvent(res, this.turns.textTurn(request));
-    return { response: data.full_response, language: data.language, session_id: data.session_id };
+    const turn = this.turns.textTurn(request, { speak: false });
+    return lastValueWhileConnected(res, turnResult(turn).pipe(map(textTurnResponse)));
   }
 
   @Post('text-stream')
   textStream(@Body() body: unknown, @Res() res: Response): void {
     const request = parsePayload(textTurnRequestSchema, body, 'request');
-    writeSse(res, this.turns.textTurn(request));
+    writeSse(res, this.turns.textTurn(request, { speak: request.tts === true }));
   }
 
   /** Form fields (multipart or urlencoded) or JSON: text, language, voice, speech_rate → audio/wav. */
@@ -70,65 +69,53 @@ export class ConversationHttpController {
   @UseInterceptors(NoFilesInterceptor())
   async synthesize(@Body() body: unknown, @Res() res: Response): Promise<void> {
     const request = parsePayload(synthesizeHttpRequestSchema, body, 'request');
-    // speech_rate is a duration scale (1.2 = 20% slower); the engine's speed is its inverse.
-    const synthesis = this.tts.synthesizeWav(request.text, {
-      language: request.language,
-      voice: request.voice,
-      speed: 1 / (request.speech_rate ?? 1),
-    });
-    const { wav } = await lastValueWhileConnected(res, synthesis);
+    const { wav } = await lastValueWhileConnected(res, this.speech.synthesize(request.text, speechOptions(request)));
     res.status(200).setHeader('Content-Type', 'audio/wav').setHeader('Content-Length', wav.byteLength).end(wav);
   }
 
   @Post('transcribe')
   @HttpCode(200)
   @UseInterceptors(FileInterceptor('audio'))
-  async transcribe(@UploadedFile() file: UploadedAudio | undefined, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+  async transcribe(
+    @UploadedFile() file: UploadedAudio | undefined,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<TranscribeHttpResponse> {
     const { language } = parsePayload(transcribeHttpRequestSchema, body, 'request');
     const audio = uploadedAudio(file);
-    const result = await lastValueWhileConnected(res, this.turns.transcribe(audio, language));
-    if (!result.text.trim()) throw new ParleyError('NO_SPEECH', 'no speech was recognised in the recording');
-    return {
-      text: result.text.trim(),
-      language: result.language,
-      language_probability: result.language_probability,
-      segments: result.segments,
-    };
+    return lastValueWhileConnected(res, this.turns.transcribe(audio, language).pipe(map(transcribeResponse)));
   }
 
   @Post('speak')
   @HttpCode(200)
   @UseInterceptors(FileInterceptor('audio'))
-  async speak(@UploadedFile() file: UploadedAudio | undefined, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+  async speak(
+    @UploadedFile() file: UploadedAudio | undefined,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<SpeakTurnResponse> {
     const request = parsePayload(speakRequestSchema, body, 'request');
-    const events = await lastValueWhileConnected(res, this.turns.speakTurn(request, uploadedAudio(file)).pipe(toArray()));
-    const transcription = events.find((e) => e.event === 'transcription');
-    const { data } = await finalEvent(res, from(events));
-    return {
-      response: data.full_response,
-      language: data.language,
-      detected_language: transcription?.event === 'transcription' ? transcription.data.language : null,
-      transcribed_text: transcription?.event === 'transcription' ? transcription.data.text : '',
-      session_id: data.session_id,
-    };
+    // The JSON answer carries no audio: nothing is synthesized.
+    const turn = this.turns.speakTurn(request, uploadedAudio(file), { speak: false });
+    return lastValueWhileConnected(res, turnResult(turn).pipe(map(speakTurnResponse)));
   }
 
   @Post('speak-stream')
   @UseInterceptors(FileInterceptor('audio'))
   speakStream(@UploadedFile() file: UploadedAudio | undefined, @Body() body: unknown, @Res() res: Response): void {
     const request = parsePayload(speakRequestSchema, body, 'request');
-    writeSse(res, this.turns.speakTurn(request, uploadedAudio(file)));
+    writeSse(res, this.turns.speakTurn(request, uploadedAudio(file), { speak: true }));
   }
 
   @Get('session/:id')
-  async session(@Param('id') id: string) {
+  async session(@Param('id') id: string): Promise<SessionResponse> {
     const sessionId = parsePayload(sessionIdSchema, id, 'session id');
     const messages = await this.sessions.messages(sessionId);
     return { session_id: sessionId, messages, count: messages.length };
   }
 
   @Delete('session/:id')
-  async clearSession(@Param('id') id: string) {
+  async clearSession(@Param('id') id: string): Promise<ClearSessionResponse> {
     const sessionId = parsePayload(sessionIdSchema, id, 'session id');
     await this.sessions.clear(sessionId);
     return { status: 'cleared', session_id: sessionId };

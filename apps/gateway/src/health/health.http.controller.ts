@@ -1,6 +1,6 @@
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { LANGUAGES, SCENARIOS } from '@parley/contracts';
+import { LANGUAGES, SCENARIOS, type GatewayHealthResponse, type LanguagesResponse, type ModelsHealthResponse, type ScenariosResponse } from '@parley/contracts';
 import { ServiceHealthClient } from '../services/service-health.client.js';
 
 @Controller('api/health')
@@ -8,12 +8,12 @@ export class HealthHttpController {
   constructor(@Inject(ServiceHealthClient) private readonly services: ServiceHealthClient) {}
 
   @Get()
-  health() {
+  health(): GatewayHealthResponse {
     return { status: 'healthy', message: 'Parley gateway is running' };
   }
 
   @Get('models')
-  async models() {
+  async models(): Promise<ModelsHealthResponse> {
     const models = await this.services.modelStatuses();
     const allLoaded = Object.values(models).every((status) => status === 'loaded');
     return { status: allLoaded ? 'ok' : 'degraded', models };
@@ -21,19 +21,19 @@ export class HealthHttpController {
 
   /** For readiness probes: 200 only when every model is loaded. */
   @Get('ready')
-  async ready(@Res({ passthrough: true }) res: Response) {
+  async ready(@Res({ passthrough: true }) res: Response): Promise<ModelsHealthResponse> {
     const body = await this.models();
     res.status(body.status === 'ok' ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
     return body;
   }
 
   @Get('languages')
-  languages() {
+  languages(): LanguagesResponse {
     return { languages: LANGUAGES, count: Object.keys(LANGUAGES).length };
   }
 
   @Get('scenarios')
-  scenarios() {
+  scenarios(): ScenariosResponse {
     return { scenarios: SCENARIOS, count: Object.keys(SCENARIOS).length };
   }
 }

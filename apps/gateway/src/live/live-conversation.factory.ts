@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { LiveQuery } from '@parley/contracts';
 import type { GatewayConfig } from '../config.js';
-import { newSessionId } from '../conversation/conversation-turn.use-case.js';
+import { newSessionId } from '../conversation/turn/turn-context.js';
 import { SttLiveClient } from '../services/stt-live.client.js';
 import { GATEWAY_CONFIG } from '../tokens.js';
 import { LiveConversation } from './live-conversation.js';

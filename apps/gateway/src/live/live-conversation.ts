@@ -203,6 +203,8 @@ export class LiveConversation {
       this.finishTurn(turn, 'error');
       this.error(turn.id, new ParleyError(failure.code === 'TIMEOUT' ? 'TIMEOUT' : 'SERVICE_UNAVAILABLE', `the speech recogniser was lost mid-utterance: ${failure.message}`));
     }
+    // Utterance ids belong to a stream: the new one numbers its own.
+    this.turnOfUtterance.clear();
     this.openStt();
   }
 

@@ -3,21 +3,21 @@ import type { ClientProxy } from '@nestjs/microservices';
 import {
   chatRequestSchema,
   chatStreamMessageSchema,
-  replyParser,
   parsePayload,
-  streamRequest,
   SUBJECTS,
   type ChatMessage,
   type ChatStreamMessage,
 } from '@parley/contracts';
+import { replyParser, streamRequest } from '@parley/service-kit';
 import type { Observable } from 'rxjs';
+import type { Chat } from '../conversation/turn/ports.js';
 import type { GatewayConfig } from '../config.js';
 import { GATEWAY_CONFIG } from '../tokens.js';
 import { NATS_CLIENT, newRequestId } from './nats-client.js';
 
-/** The gateway's side of the llm-service's streaming chat subject. */
+/** The Chat port over the llm-service's streaming chat subject. */
 @Injectable()
-export class LlmClient {
+export class LlmClient implements Chat {
   constructor(
     @Inject(NATS_CLIENT) private readonly client: ClientProxy,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,

@@ -1,12 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
-import { serviceHealthSchema, SUBJECTS, type ReportedModelStatus, type ServiceName } from '@parley/contracts';
+import { SERVICE_NAMES, serviceHealthSchema, SUBJECTS, type ModelsHealthResponse, type ReportedModelStatus, type ServiceName } from '@parley/contracts';
 import { firstValueFrom, timeout } from 'rxjs';
 import type { GatewayConfig } from '../config.js';
 import { GATEWAY_CONFIG } from '../tokens.js';
 import { NATS_CLIENT } from './nats-client.js';
-
-const SERVICES: ServiceName[] = ['stt', 'llm', 'tts'];
 
 /** Asks each model service for its health over the broker, never waiting longer than a short timeout. */
 @Injectable()
@@ -16,9 +14,9 @@ export class ServiceHealthClient {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  async modelStatuses(): Promise<Record<ServiceName, ReportedModelStatus>> {
-    const statuses = await Promise.all(SERVICES.map((service) => this.status(service)));
-    return Object.fromEntries(SERVICES.map((service, i) => [service, statuses[i]])) as Record<ServiceName, ReportedModelStatus>;
+  async modelStatuses(): Promise<ModelsHealthResponse['models']> {
+    const statuses = await Promise.all(SERVICE_NAMES.map((service) => this.status(service)));
+    return Object.fromEntries(SERVICE_NAMES.map((service, i) => [service, statuses[i]])) as ModelsHealthResponse['models'];
   }
 
   private async status(service: ServiceName): Promise<ReportedModelStatus> {

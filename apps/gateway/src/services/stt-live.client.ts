@@ -2,18 +2,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  encodeBinaryFrame,
   LIVE_SUBJECTS,
   liveAudioSubject,
   liveEventSchema,
   liveOpenRequestSchema,
   parsePayload,
-  replyParser,
-  streamRequest,
   type LiveEvent,
   type LiveInputFrame,
 } from '@parley/contracts';
-import { NATS_CONNECTION } from '@parley/service-kit';
+import { encodeBinaryFrame, NATS_CONNECTION, replyParser, streamRequest } from '@parley/service-kit';
 import { Observable } from 'rxjs';
 import type { GatewayConfig } from '../config.js';
 import { GATEWAY_CONFIG } from '../tokens.js';

@@ -1,31 +1,29 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Objm, type ObjectStore } from '@nats-io/obj';
+import type { ObjectStore } from '@nats-io/obj';
 import {
   AUDIO_BUCKET,
-  AUDIO_BUCKET_TTL_MS,
   ParleyError,
   parsePayload,
-  replyParser,
-  streamRequest,
   SUBJECTS,
   transcribeRequestSchema,
   transcriptionSchema,
   type Transcription,
 } from '@parley/contracts';
-import { NATS_CONNECTION } from '@parley/service-kit';
+import { NATS_CONNECTION, openObjectStore, replyParser, streamRequest } from '@parley/service-kit';
 import { defer, finalize, mergeMap, type Observable } from 'rxjs';
 import type { GatewayConfig } from '../config.js';
+import type { SpeechToText } from '../conversation/turn/ports.js';
 import { GATEWAY_CONFIG } from '../tokens.js';
 import { NATS_CLIENT, newRequestId } from './nats-client.js';
 
 /**
- * The gateway's side of the stt-service. An upload can be larger than a NATS message (1 MB by
+ * The SpeechToText port over the stt-service. An upload can be larger than a NATS message (1 MB by
  * default), so its bytes go into a JetStream object store and the request names the object.
  */
 @Injectable()
-export class SttClient {
+export class SttClient implements SpeechToText {
   private readonly logger = new Logger('stt-client');
   private store?: Promise<ObjectStore>;
 
@@ -71,9 +69,7 @@ export class SttClient {
   }
 
   private bucket(): Promise<ObjectStore> {
-    this.store ??= new Objm(this.nats)
-      .create(AUDIO_BUCKET, { ttl: AUDIO_BUCKET_TTL_MS * 1_000_000, description: 'Parley uploads for the stt-service' })
-      .catch((error: unknown) => {
+    this.store ??= openObjectStore(this.nats, AUDIO_BUCKET).catch((error: unknown) => {
         this.store = undefined;
         throw new ParleyError('SERVICE_UNAVAILABLE', `the audio object store is unavailable (JetStream enabled?): ${String(error)}`);
       });

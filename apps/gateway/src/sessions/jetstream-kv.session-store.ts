@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import { ParleyError, storedMessageSchema, type StoredMessage } from '@parley/contracts';
+import { openKeyValue } from '@parley/service-kit';
 import { z } from 'zod';
 import type { SessionStore } from './session-store.port.js';
 
@@ -28,9 +29,11 @@ export class JetStreamKvSessionStore implements SessionStore {
   ) {}
 
   private kv(): Promise<KV> {
-    this.bucket ??= new Kvm(this.nats)
-      .create(this.options.bucket, { history: 1, ttl: this.options.ttlSeconds * 1000 })
-      .catch((error: unknown) => {
+    this.bucket ??= openKeyValue(this.nats, {
+      name: this.options.bucket,
+      ttlMs: this.options.ttlSeconds * 1000,
+      description: 'Parley conversation sessions',
+    }).catch((error: unknown) => {
         this.bucket = undefined;
         throw new ParleyError('SERVICE_UNAVAILABLE', `session store unavailable (is JetStream enabled on the NATS server?): ${String(error)}`);
       });

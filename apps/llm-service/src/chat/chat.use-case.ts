@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { LLM_LIMITS, ParleyError, type ChatRequest, type ChatStreamMessage } from '@parley/contracts';
-import { ConcurrencyGate, ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
-import { Observable } from 'rxjs';
+import { LLM_LIMITS, type ChatRequest, type ChatStreamMessage } from '@parley/contracts';
+import { ConcurrencyGate, engineRequest, ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
+import type { Observable } from 'rxjs';
 import { LLM_ENGINE, type LlmEngine } from '../engine/llm-engine.port.js';
 
 /**
@@ -18,53 +18,29 @@ export class ChatUseCase {
   ) {}
 
   stream(request: ChatRequest): Observable<ChatStreamMessage> {
-    return new Observable<ChatStreamMessage>((subscriber) => {
-      try {
-        this.model.requireLoaded();
-      } catch (error) {
-        subscriber.error(error);
-        return;
-      }
-      const abort = new AbortController();
-      const endRequest = this.metrics.startRequest('chat');
-      let abortedAtMs: number | undefined;
-      // The request ends when the engine has really stopped, not when the cancel arrived.
-      const endAfterCancel = () => {
-        if (abortedAtMs !== undefined) this.metrics.observeCancelToStop('chat', performance.now() - abortedAtMs);
-        endRequest('cancelled');
-      };
-      const generation = {
-        messages: request.messages,
-        maxTokens: request.max_tokens ?? LLM_LIMITS.maxTokens.default,
-        temperature: request.temperature ?? LLM_LIMITS.temperature.default,
-      };
-      this.gate
-        .run(() => this.engine.generate(generation, (text) => subscriber.next({ type: 'chunk', text }), abort.signal), abort.signal)
-        .then((result) => {
-          if (result.stopReason === 'cancelled') endAfterCancel();
-          else endRequest('ok');
-          subscriber.next({
+    const generation = {
+      messages: request.messages,
+      maxTokens: request.max_tokens ?? LLM_LIMITS.maxTokens.default,
+      temperature: request.temperature ?? LLM_LIMITS.temperature.default,
+    };
+    return engineRequest<ChatStreamMessage>({
+      operation: 'chat',
+      model: this.model,
+      gate: this.gate,
+      metrics: this.metrics,
+      run: async (emit, signal) => {
+        const result = await this.engine.generate(generation, (text) => emit({ type: 'chunk', text }), signal);
+        return [
+          {
             type: 'done',
             stop_reason: result.stopReason,
             prompt_tokens: result.promptTokens,
             completion_tokens: result.completionTokens,
             model: this.engine.modelName,
             replica: this.model.replica,
-          });
-          subscriber.complete();
-        })
-        .catch((error: unknown) => {
-          const failure = ParleyError.from(error, 'ENGINE_FAILED');
-          if (abort.signal.aborted) endAfterCancel();
-          else endRequest(failure.code);
-          subscriber.error(failure);
-        });
-      return () => {
-        // Runs on completion too (then it changes nothing); a generation under way is cut short.
-        if (abort.signal.aborted) return;
-        abortedAtMs = performance.now();
-        abort.abort();
-      };
+          },
+        ];
+      },
     });
   }
 }

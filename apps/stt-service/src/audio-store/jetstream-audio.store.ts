@@ -1,23 +1,18 @@
 import { Logger } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Objm, type ObjectStore } from '@nats-io/obj';
-import { AUDIO_BUCKET, ParleyError } from '@parley/contracts';
+import type { ObjectStore } from '@nats-io/obj';
+import { AUDIO_BUCKET, ParleyError, type BucketDefinition } from '@parley/contracts';
+import { openObjectStore } from '@parley/service-kit';
 import type { AudioStore } from './audio-store.port.js';
 
-export interface JetStreamAudioStoreOptions {
-  bucket?: string;
-  /** Objects left behind (a reader that died) expire after this long: AUDIO_BUCKET_TTL_MS, the same on every side. */
-  ttlMs: number;
-}
-
-/** The AUDIO_BUCKET JetStream object store, opened (or created with a TTL) on first use. */
+/** The AUDIO_BUCKET JetStream object store, opened (or created, or updated to its definition) on first use. */
 export class JetStreamAudioStore implements AudioStore {
   private readonly logger = new Logger('audio-store');
   private store?: Promise<ObjectStore>;
 
   constructor(
     private readonly nats: NatsConnection,
-    private readonly options: JetStreamAudioStoreOptions,
+    private readonly definition: BucketDefinition = AUDIO_BUCKET,
   ) {}
 
   async read(name: string, maxBytes: number): Promise<Uint8Array> {
@@ -45,13 +40,11 @@ export class JetStreamAudioStore implements AudioStore {
   }
 
   private get bucket(): string {
-    return this.options.bucket ?? AUDIO_BUCKET;
+    return this.definition.name;
   }
 
   private open(): Promise<ObjectStore> {
-    this.store ??= new Objm(this.nats)
-      .create(this.bucket, { ttl: this.options.ttlMs * 1_000_000, description: 'Parley uploads for the stt-service' })
-      .catch((error: unknown) => {
+    this.store ??= openObjectStore(this.nats, this.definition).catch((error: unknown) => {
         this.store = undefined;
         throw new ParleyError('SERVICE_UNAVAILABLE', `the audio object store is unavailable: ${error instanceof Error ? error.message : String(error)}`);
       });

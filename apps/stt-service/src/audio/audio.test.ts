@@ -1,6 +1,5 @@
 import { ParleyError } from '@parley/contracts';
 import {
-  assertNotSilent,
   decodeAudio,
   decodeWavPcm,
   detectContainer,
@@ -13,6 +12,7 @@ import {
   sniffContainer,
 } from './index.js';
 import { languageCode } from '../engine/languages.js';
+import { assertNotSilent } from '../transcribe/speech-presence.js';
 
 interface WavSpec {
   format: 1 | 3 | 0xfffe | 7;

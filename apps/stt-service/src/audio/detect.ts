@@ -1,5 +1,5 @@
 /**
- * Container detection from the bytes lives in contracts (the gateway uses it too, to refuse
+ * Container detection from the bytes lives in service-kit (the gateway uses it too, to refuse
  * non-audio uploads before they reach the broker); re-exported here for the audio pipeline.
  */
-export { describeBytes, detectContainer, sniffContainer, type AudioContainer } from '@parley/contracts';
+export { describeBytes, detectContainer, sniffContainer, type AudioContainer } from '@parley/service-kit';

@@ -1,6 +1,5 @@
 import { ParleyError } from '@parley/contracts';
 import { detectContainer, type AudioContainer } from './detect.js';
-import { isSilent } from './energy.js';
 import { decodeWithFfmpeg } from './ffmpeg.js';
 import { resample } from './resample.js';
 import { decodeWavPcm, isPcmWav, parseWavHeader } from './wav.js';
@@ -62,11 +61,4 @@ export async function decodeAudio(bytes: Uint8Array, options: AudioDecodeOptions
     signal: options.signal,
   });
   return { container, samples, durationMs: Math.round((samples.length / WHISPER_SAMPLE_RATE) * 1000), decoder: 'ffmpeg' };
-}
-
-/** NO_SPEECH when the loudest 30 ms window is below the threshold. */
-export function assertNotSilent(samples: Float32Array, thresholdDbfs: number): void {
-  if (isSilent(samples, WHISPER_SAMPLE_RATE, thresholdDbfs)) {
-    throw new ParleyError('NO_SPEECH', `no speech detected: the audio is silent (quieter than ${thresholdDbfs} dBFS)`);
-  }
 }

@@ -1,5 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { decodeBinaryFrame, describeIssues, isBinaryFrame, liveAudioSubject, liveInputFrameSchema } from '@parley/contracts';
+import { describeIssues, liveAudioSubject, liveInputFrameSchema } from '@parley/contracts';
+import { decodeBinaryFrame, isBinaryFrame } from '@parley/service-kit';
 import type { LiveAudioHandlers, LiveAudioSource } from './live-audio-source.port.js';
 
 /**

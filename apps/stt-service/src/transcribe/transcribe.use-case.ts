@@ -1,13 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ParleyError, type Transcription } from '@parley/contracts';
-import { ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
-import { Observable } from 'rxjs';
-import { assertNotSilent, decodeAudio, probeFfmpeg } from '../audio/index.js';
+import type { Transcription } from '@parley/contracts';
+import { engineRequest, ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
+import { finalize, type Observable } from 'rxjs';
+import { decodeAudio, probeFfmpeg } from '../audio/index.js';
 import { AUDIO_STORE, type AudioStore } from '../audio-store/audio-store.port.js';
 import type { SttServiceConfig } from '../config.js';
 import { STT_ENGINE, type SttEngine } from '../engine/stt-engine.port.js';
 import { TranscriptionScheduler } from '../scheduler/transcription-scheduler.js';
 import { STT_CONFIG } from '../tokens.js';
+import { assertNotSilent, spokenText } from './speech-presence.js';
 
 export interface TranscribeCommand {
   request_id: string;
@@ -17,7 +18,7 @@ export interface TranscribeCommand {
 
 /**
  * Transcribes one upload: read it from the object store (and delete it), decode it to 16 kHz
- * mono, refuse silence, run the engine, reply once. Unsubscribing (cancel, deadline) aborts it.
+ * mono, refuse silence, run the engine, reply once (speech-presence.ts decides NO_SPEECH). Unsubscribing (cancel, deadline) aborts it.
  */
 @Injectable()
 export class TranscribeUseCase {
@@ -42,55 +43,41 @@ export class TranscribeUseCase {
   }
 
   transcribe(command: TranscribeCommand): Observable<Transcription> {
-    return new Observable<Transcription>((subscriber) => {
-      const abort = new AbortController();
-      const endRequest = this.metrics.startRequest('transcribe');
-      let objectConsumed = false;
-      const work = async (): Promise<Transcription> => {
-        this.model.requireLoaded();
-        // An upload is a final: it goes before any live partial waiting for whisper-server.
-        return this.scheduler.run(async () => {
-          const bytes = await this.store.read(command.audio_object, this.config.maxAudioBytes);
-          objectConsumed = true;
-          void this.store.remove(command.audio_object);
-          const audio = await decodeAudio(bytes, {
-            maxSeconds: this.config.maxAudioSeconds,
-            ffmpegPath: this.ffmpegPath,
-            ffmpegTimeoutMs: this.config.engine.requestTimeoutMs,
-            signal: abort.signal,
-          });
-          assertNotSilent(audio.samples, this.config.silenceThresholdDbfs);
-          const result = await this.engine.transcribe({ samples: audio.samples, language: command.language }, abort.signal);
-          if (!result.text) throw new ParleyError('NO_SPEECH', 'no speech detected: the recogniser heard no words');
-          return {
-            text: result.text,
+    let objectConsumed = false;
+    return engineRequest<Transcription>({
+      operation: 'transcribe',
+      model: this.model,
+      // An upload is a final: it goes before any live partial waiting for whisper-server.
+      gate: this.scheduler,
+      metrics: this.metrics,
+      run: async (_emit, signal) => {
+        const bytes = await this.store.read(command.audio_object, this.config.maxAudioBytes);
+        objectConsumed = true;
+        void this.store.remove(command.audio_object);
+        const audio = await decodeAudio(bytes, {
+          maxSeconds: this.config.maxAudioSeconds,
+          ffmpegPath: this.ffmpegPath,
+          ffmpegTimeoutMs: this.config.engine.requestTimeoutMs,
+          signal,
+        });
+        assertNotSilent(audio.samples, this.config.silenceThresholdDbfs);
+        const result = await this.engine.transcribe({ samples: audio.samples, language: command.language }, signal);
+        return [
+          {
+            text: spokenText(result.text),
             language: result.language,
             language_probability: result.languageProbability,
             segments: result.segments,
             duration_ms: audio.durationMs,
             replica: this.model.replica,
-          };
-        }, abort.signal);
-      };
-      work()
-        .then((transcription) => {
-          endRequest('ok');
-          subscriber.next(transcription);
-          subscriber.complete();
-        })
-        .catch((error: unknown) => {
-          const failure = ParleyError.from(error, 'ENGINE_FAILED');
-          endRequest(failure.code);
-          subscriber.error(failure);
-        })
-        .finally(() => {
-          // Refused, cancelled or failed before reading: the upload is of no use to anyone now.
-          if (!objectConsumed) void this.store.remove(command.audio_object);
-        });
-      return () => {
-        if (!abort.signal.aborted) abort.abort();
-        endRequest('cancelled');
-      };
-    });
+          },
+        ];
+      },
+    }).pipe(
+      // Refused, cancelled or failed before reading: the upload is of no use to anyone now.
+      finalize(() => {
+        if (!objectConsumed) void this.store.remove(command.audio_object);
+      }),
+    );
   }
 }

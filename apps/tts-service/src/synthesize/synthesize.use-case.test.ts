@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ParleyError, type ParsedSynthesizeRequest, type SynthesizeStreamMessage } from '@parley/contracts';
 import { ConcurrencyGate, ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
-import { metricValue } from '@parley/service-kit/testing';
+import { metricValue, waitUntil } from '@parley/service-kit/testing';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import type { SynthesisRequest, SynthesisResult, TtsEngine, VoiceInfo } from '../engine/tts-engine.port.js';
 import { SynthesizeUseCase } from './synthesize.use-case.js';
@@ -138,7 +138,8 @@ describe('SynthesizeUseCase', () => {
     const first = await firstValueFrom(useCase.stream(request()).pipe(take(1)));
     expect(first.type).toBe('audio');
     expect(engine.calls[0]!.signal.aborted).toBe(true);
-    expect(await outcome('cancelled')).toBe(1);
+    // Counted when the engine has stopped, not when the cancel arrived.
+    await waitUntil(async () => (await outcome('cancelled')) === 1, 'the cancel counted');
     expect(await outcome('ok')).toBe(0);
   });
 

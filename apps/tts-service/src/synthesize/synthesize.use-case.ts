@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ParleyError, type ParsedSynthesizeRequest, type SynthesizeStreamMessage } from '@parley/contracts';
-import { ConcurrencyGate, ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
-import { Observable } from 'rxjs';
+import type { ParsedSynthesizeRequest, SynthesizeStreamMessage } from '@parley/contracts';
+import { ConcurrencyGate, engineRequest, ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
+import type { Observable } from 'rxjs';
 import { floatToPcm16, splitPcm } from '../audio/pcm.js';
-import { TTS_ENGINE, type SynthesisResult, type TtsEngine } from '../engine/tts-engine.port.js';
+import { TTS_ENGINE, type TtsEngine } from '../engine/tts-engine.port.js';
 import { SYNTHESIS_OPTIONS, type SynthesisOptions } from './synthesis-options.js';
 import { selectVoice } from './voice-selection.js';
 
@@ -23,66 +23,27 @@ export class SynthesizeUseCase {
   ) {}
 
   stream(request: ParsedSynthesizeRequest): Observable<SynthesizeStreamMessage> {
-    return new Observable<SynthesizeStreamMessage>((subscriber) => {
-      try {
-        this.model.requireLoaded();
-      } catch (error) {
-        subscriber.error(error);
-        return;
-      }
-      const voice = (() => {
-        try {
-          return selectVoice(this.engine.voices(), this.engine.defaultVoice, request);
-        } catch (error) {
-          subscriber.error(error);
-          return undefined;
-        }
-      })();
-      if (!voice) return;
-
-      const endRequest = this.metrics.startRequest('synthesize');
-      const abort = new AbortController();
-      let seq = 0;
-      const onAudio = (samples: Float32Array) => {
-        for (const pcm of splitPcm(floatToPcm16(samples), this.options.maxPcmBytesPerMessage)) {
-          subscriber.next({ type: 'audio', seq: seq++, sample_rate: voice.sampleRate, pcm });
-        }
-      };
-      const generation = { voice: voice.id, text: request.text, speakerId: request.speaker_id, speed: request.speed };
-      this.gate
-        .run(() => this.withTimeout(this.engine.synthesize(generation, onAudio, abort.signal), abort), abort.signal)
-        .then((result) => {
-          if (result.stopped) {
-            endRequest('cancelled');
-            return;
+    return engineRequest<SynthesizeStreamMessage>({
+      operation: 'synthesize',
+      model: this.model,
+      gate: this.gate,
+      metrics: this.metrics,
+      timeout: {
+        ms: this.options.generationTimeoutMs,
+        message: `speech synthesis took longer than ${this.options.generationTimeoutMs} ms and was stopped`,
+      },
+      run: async (emit, signal) => {
+        const voice = selectVoice(this.engine.voices(), this.engine.defaultVoice, request);
+        let seq = 0;
+        const onAudio = (samples: Float32Array) => {
+          for (const pcm of splitPcm(floatToPcm16(samples), this.options.maxPcmBytesPerMessage)) {
+            emit({ type: 'audio', seq: seq++, sample_rate: voice.sampleRate, pcm });
           }
-          endRequest('ok');
-          subscriber.next({ type: 'done', voice: voice.id, sample_rate: result.sampleRate, samples: result.samples, replica: this.model.replica });
-          subscriber.complete();
-        })
-        .catch((error: unknown) => {
-          const failure = ParleyError.from(error, 'ENGINE_FAILED');
-          endRequest(failure.code);
-          subscriber.error(failure);
-        });
-      return () => {
-        // Runs on completion too; only a synthesis still under way is cut short.
-        if (!abort.signal.aborted) abort.abort();
-        endRequest('cancelled');
-      };
+        };
+        const generation = { voice: voice.id, text: request.text, speakerId: request.speaker_id, speed: request.speed };
+        const result = await this.engine.synthesize(generation, onAudio, signal);
+        return [{ type: 'done', voice: voice.id, sample_rate: result.sampleRate, samples: result.samples, replica: this.model.replica }];
+      },
     });
-  }
-
-  /** Abandons a generation that runs past the timeout: stop consuming, cancel natively, TIMEOUT. */
-  private withTimeout(work: Promise<SynthesisResult>, abort: AbortController): Promise<SynthesisResult> {
-    const ms = this.options.generationTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new ParleyError('TIMEOUT', `speech synthesis took longer than ${ms} ms and was stopped`));
-        abort.abort();
-      }, ms);
-    });
-    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
   }
 }

@@ -12,8 +12,7 @@ import {
   timer,
   catchError,
 } from 'rxjs';
-import { ParleyError } from './errors.js';
-import { cancelSubject, type ServiceName } from './subjects.js';
+import { cancelSubject, ParleyError, type ServiceName } from '@parley/contracts';
 
 /**
  * The one streaming-request primitive, in two halves:
@@ -70,6 +69,15 @@ export function toServiceError(error: unknown, service: ServiceName): ParleyErro
   return new ParleyError('ENGINE_FAILED', `The ${service} service failed: ${message}`);
 }
 
+/** TIMEOUT naming the phase the service went silent in, and the limit of that phase. */
+function silentServiceError(options: StreamRequestOptions<unknown>, repliesSeen: number): ParleyError {
+  const [ms, phase] =
+    repliesSeen === 0
+      ? [options.firstReplyTimeoutMs, 'waiting for the first reply']
+      : [options.idleTimeoutMs, `mid-stream, after ${repliesSeen} ${repliesSeen === 1 ? 'reply' : 'replies'}`];
+  return new ParleyError('TIMEOUT', `The ${options.service} service sent nothing for ${ms} ms (${phase}).`);
+}
+
 export function streamRequest<T>(
   client: MessageClient,
   payload: { request_id: string },
@@ -79,16 +87,14 @@ export function streamRequest<T>(
     // The service needs a cancel only when the caller leaves while the service is still working:
     // not after the end of the stream, nor after the service itself reported an error.
     let serviceFinished = false;
-    const timeoutError = (phase: string, ms: number) => () =>
-      throwError(
-        () => new ParleyError('TIMEOUT', `The ${options.service} service sent nothing for ${ms} ms (${phase}).`),
-      );
     return client.send<unknown>(options.subject, payload).pipe(
+      // One timer that knows its phase: `first` runs until the first reply, then `each` between
+      // replies (two chained timeouts would also hold the first reply to the idle limit).
       timeout({
         first: options.firstReplyTimeoutMs,
-        with: timeoutError('waiting for the first reply', options.firstReplyTimeoutMs),
+        each: options.idleTimeoutMs,
+        with: ({ seen }) => throwError(() => silentServiceError(options, seen)),
       }),
-      timeout({ each: options.idleTimeoutMs, with: timeoutError('mid-stream', options.idleTimeoutMs) }),
       tap({
         complete: () => (serviceFinished = true),
         error: (error: unknown) => (serviceFinished = !(error instanceof ParleyError && error.code === 'TIMEOUT')),

@@ -1,4 +1,4 @@
-import { ParleyError } from './errors.js';
+import { ParleyError } from '@parley/contracts';
 
 /** Containers recognised from their first bytes (never from a file name or a client's content type). */
 export type AudioContainer = 'wav' | 'webm' | 'ogg' | 'mp3' | 'aac' | 'mp4' | 'flac';

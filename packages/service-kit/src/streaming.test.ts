@@ -1,5 +1,5 @@
 import { Observable, Subject, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
-import { ParleyError } from './errors.js';
+import { ParleyError } from '@parley/contracts';
 import { serveCancellable, streamRequest, type CancelListener, type MessageClient } from './streaming.js';
 
 /** A MessageClient whose replies the test pushes by hand, recording what was emitted. */
@@ -50,17 +50,31 @@ describe('streamRequest (caller side)', () => {
     expect(emitted).toEqual([{ pattern: 'parley.v1.llm.cancel.req-12345678', data: payload }]);
   });
 
-  it('fails with TIMEOUT when the first reply never comes, and cancels', async () => {
+  it('fails with TIMEOUT naming the first-reply phase when the first reply never comes, and cancels', async () => {
     const { client, emitted } = fakeClient();
-    await expect(lastValueFrom(streamRequest(client, payload, options))).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await expect(lastValueFrom(streamRequest(client, payload, options))).rejects.toMatchObject({
+      code: 'TIMEOUT',
+      message: expect.stringMatching(/sent nothing for 200 ms \(waiting for the first reply\)/),
+    });
     expect(emitted).toHaveLength(1);
+  });
+
+  it('gives the first reply its own (longer) timeout: the idle timeout starts only after it', async () => {
+    const { client, replies } = fakeClient();
+    const all = lastValueFrom(streamRequest(client, payload, options).pipe(toArray()));
+    // Later than the idle timeout (100 ms), within the first-reply timeout (200 ms).
+    setTimeout(() => {
+      replies.next({ n: 1 });
+      replies.complete();
+    }, 150);
+    expect(await all).toEqual([{ n: 1 }]);
   });
 
   it('fails with TIMEOUT when the service goes silent mid-stream', async () => {
     const { client, replies } = fakeClient();
     const all = lastValueFrom(streamRequest(client, payload, options));
     replies.next({ n: 1 });
-    await expect(all).rejects.toThrow(/sent nothing for 100 ms \(mid-stream\)/);
+    await expect(all).rejects.toThrow(/sent nothing for 100 ms \(mid-stream, after 1 reply\)/);
   });
 
   it("turns the service's error body into a ParleyError with its code, without a cancel", async () => {

@@ -1,4 +1,4 @@
-import { LANGUAGES, SCENARIOS, type Difficulty, type LanguageCode, type ScenarioId } from './catalog.js';
+import { LANGUAGES, SCENARIOS, type Difficulty, type LanguageCode, type ScenarioId } from '@parley/contracts';
 
 const DIFFICULTY_GUIDANCE: Record<Difficulty, (language: string) => string> = {
   beginner: (language) =>

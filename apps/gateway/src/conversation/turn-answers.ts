@@ -1,0 +1,54 @@
+import {
+  ParleyError,
+  type SpeakTurnResponse,
+  type TextTurnResponse,
+  type TranscribeHttpResponse,
+  type Transcription,
+  type TurnEvent,
+  type TurnEventMap,
+} from '@parley/contracts';
+import { map, reduce, type Observable } from 'rxjs';
+
+/** What a finished turn amounts to, for transports that answer once (the blocking JSON routes). */
+export interface TurnResult {
+  complete: TurnEventMap['complete'];
+  transcription?: TurnEventMap['transcription'];
+}
+
+/**
+ * Folds a turn's events into its result; a turn that ended in an `error` event fails with that
+ * error (the HTTP layer maps its code to a status). Audio, if any, is not part of the result.
+ */
+export function turnResult(events: Observable<TurnEvent>): Observable<TurnResult> {
+  return events.pipe(
+    reduce<TurnEvent, Partial<TurnResult>>((result, event) => {
+      if (event.event === 'error') throw new ParleyError(event.data.code, event.data.error);
+      if (event.event === 'transcription') return { ...result, transcription: event.data };
+      if (event.event === 'complete') return { ...result, complete: event.data };
+      return result;
+    }, {}),
+    map((result) => {
+      if (!result.complete) throw new ParleyError('INTERNAL', 'the turn ended without a result');
+      return result as TurnResult;
+    }),
+  );
+}
+
+export function textTurnResponse({ complete }: TurnResult): TextTurnResponse {
+  return { response: complete.full_response, language: complete.language, session_id: complete.session_id };
+}
+
+export function speakTurnResponse({ complete, transcription }: TurnResult): SpeakTurnResponse {
+  return {
+    response: complete.full_response,
+    language: complete.language,
+    detected_language: transcription?.language ?? null,
+    transcribed_text: transcription?.text ?? '',
+    session_id: complete.session_id,
+  };
+}
+
+export function transcribeResponse(transcription: Transcription): TranscribeHttpResponse {
+  const { text, language, language_probability, segments } = transcription;
+  return { text, language, language_probability, segments };
+}

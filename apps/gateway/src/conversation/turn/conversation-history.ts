@@ -1,0 +1,46 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ChatMessage } from '@parley/contracts';
+import type { GatewayConfig } from '../../config.js';
+import { SESSION_STORE, type SessionStore } from '../../sessions/session-store.port.js';
+import { GATEWAY_CONFIG } from '../../tokens.js';
+import { buildSystemPrompt } from '../tutor-prompt.js';
+import type { TurnContext } from './turn-context.js';
+
+/** A session's history: what the LLM reads before the learner's message, and where a finished turn is kept. */
+@Injectable()
+export class ConversationHistory {
+  private readonly logger = new Logger('turns');
+
+  constructor(
+    @Inject(SESSION_STORE) private readonly sessions: SessionStore,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  /** The system prompt, the last HISTORY_TURNS turns (the request's, else the stored ones), the learner's message. */
+  async chatMessages(turn: TurnContext, userText: string): Promise<ChatMessage[]> {
+    const history = turn.history ?? (await this.sessions.messages(turn.sessionId));
+    const recent = this.config.historyTurns === 0 ? [] : history.slice(-2 * this.config.historyTurns);
+    return [
+      { role: 'system', content: buildSystemPrompt(turn.settings) },
+      ...recent.map(({ role, content }) => ({ role, content })),
+      { role: 'user', content: userText },
+    ];
+  }
+
+  /**
+   * Stores a turn: the learner's words and the answer (none when it is empty: a live turn cut
+   * before any of it was heard). The learner already has the answer: losing it from history is
+   * bad, failing the turn is worse.
+   */
+  async store(turn: Pick<TurnContext, 'sessionId' | 'settings'>, userText: string, answer: string): Promise<void> {
+    const language = turn.settings.language;
+    try {
+      await this.sessions.appendTurn(turn.sessionId, [
+        { role: 'user', content: userText, language },
+        answer ? { role: 'assistant', content: answer, language } : undefined,
+      ]);
+    } catch (error) {
+      this.logger.error(`turn of session ${turn.sessionId} not stored: ${String(error)}`);
+    }
+  }
+}
