@@ -11,6 +11,24 @@ import WebSocket from 'ws';
 import { getJson, startLlmService, startTestGateway, STT_SERVICE_MAIN, TTS_SERVICE_MAIN, type TestGateway } from './support.js';
 
 const TOLERANCE_MS = 150;
+
+/** A 16 kHz mono 16-bit WAV file of `pcm`. */
+function wavFile(pcm: Int16Array): Uint8Array<ArrayBuffer> {
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0);
+  header.writeUInt32LE(36 + pcm.byteLength, 4);
+  header.write('WAVEfmt ', 8);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(1, 22);
+  header.writeUInt32LE(16_000, 24);
+  header.writeUInt32LE(32_000, 28);
+  header.writeUInt16LE(2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write('data', 36);
+  header.writeUInt32LE(pcm.byteLength, 40);
+  return new Uint8Array(Buffer.concat([header, Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength)]));
+}
 type ServerEvent = { event: string; data: Record<string, any> };
 
 /** A live socket as a client uses it: events in order, audio out at real-time pace. */
@@ -77,6 +95,12 @@ class LiveSocket {
   close(): void {
     this.socket.close();
   }
+
+  /** Closes and waits for the server's side to have closed too. */
+  async closeAndWait(): Promise<void> {
+    this.socket.close();
+    await waitUntil(() => this.closed, 'the socket to close', 5000, 10);
+  }
 }
 
 /** The events of one turn must follow the live order; returns them by name. */
@@ -111,6 +135,10 @@ describe('live conversation over a WebSocket', () => {
   const metricsUrls: Record<string, string> = {};
   let gateway: TestGateway;
   let liveUrl: string;
+  /** Answers up to 2000 tokens (the endless model writes on): long enough to be interrupted. */
+  let longGateway: TestGateway;
+  let longUrl: string;
+  const query = 'language=en&difficulty=beginner&scenario=greeting';
 
   async function metric(service: string, name: string, labels: Record<string, string> = {}) {
     return metricValue(await (await fetch(metricsUrls[service]!)).text(), name, labels);
@@ -119,7 +147,7 @@ describe('live conversation over a WebSocket', () => {
   beforeAll(async () => {
     nats = await startNatsServer();
     dir = await mkdtemp(join(tmpdir(), 'parley-live-'));
-    first = spokenPcm('Hello there. I would like a cup of coffee, please.');
+    first = spokenPcm('Hello there. I would like a cup of coffee, please, and a glass of water.');
     second = spokenPcm('Where is the train station?');
     // Endless: the answer goes on until the token limit, long enough to be interrupted.
     const gguf = await writeTinyGguf(join(dir, 'endless.gguf'), { endless: true });
@@ -143,16 +171,23 @@ describe('live conversation over a WebSocket', () => {
       TTS_HTTP_PORT: String(ports.tts),
     });
     gateway = await startTestGateway(nats.url, { llmMaxTokens: 24 });
-    liveUrl = `${gateway.url.replace('http', 'ws')}/api/conversation/live?language=en&difficulty=beginner&scenario=greeting`;
+    liveUrl = `${gateway.url.replace('http', 'ws')}/api/conversation/live?${query}`;
+    longGateway = await startTestGateway(nats.url, { llmMaxTokens: 2000, liveMaxConnectionsPerClient: 2, liveIdleTimeoutMs: 2000 });
+    longUrl = `${longGateway.url.replace('http', 'ws')}/api/conversation/live?${query}`;
     await waitUntil(async () => {
       const { models } = (await getJson(`${gateway.url}/api/health/models`)).body;
       return models.stt === 'loaded' && models.llm === 'loaded' && models.tts === 'loaded';
     }, 'every model to load', 90_000).catch((error) => {
       throw new Error(`${String(error)}\n${Object.values(services).map((s) => `--- ${s.name}\n${s.output()}`).join('\n')}`);
     });
+    // whisper-server's first inference allocates its buffers: do it before timing-sensitive tests.
+    const warm = new FormData();
+    warm.append('audio', new Blob([wavFile(first)]), 'warm.wav');
+    expect((await fetch(`${gateway.url}/api/conversation/transcribe`, { method: 'POST', body: warm })).status).toBe(200);
   }, 180_000);
 
   afterAll(async () => {
+    await longGateway?.close();
     await gateway?.close();
     await Promise.all(Object.values(services).map((s) => s.stop()));
     await nats?.stop();
@@ -207,4 +242,106 @@ describe('live conversation over a WebSocket', () => {
     expect(live.closed).toBeUndefined();
     live.close();
   }, 60_000);
+
+  it('barge-in: speech during the answer cuts it (interrupted, heard = what was playing), stops generation and synthesis, stores what was heard', async () => {
+    const live = new LiveSocket(longUrl);
+    const ready = await live.ready();
+    await live.stream(silencePcm(500));
+    await live.stream(first);
+    // Silence until the first answer's first audio arrives, then the learner speaks again at once.
+    await live.silenceUntil(() => live.events.some((e) => e.event === 'audio'));
+    const cancelsBefore = await metric('llm', 'parley_request_duration_seconds_count', { operation: 'chat', outcome: 'cancelled' });
+    await live.stream(second, () => live.events.some((e) => e.event === 'interrupted'));
+    const interrupted = await live.until('interrupted', (e) => e.event === 'interrupted');
+    const turn = interrupted.data.turn_id as string;
+    await live.until('the new turn', (e) => e.event === 'speech_started' && e.data.turn_id !== turn);
+
+    const events = live.of(turn);
+    const names = events.map((e) => e.event);
+    expect(names.at(-1)).toBe('interrupted');
+    expect(names.filter((n) => ['complete', 'interrupted', 'error', 'feedback'].includes(n))).toEqual(['interrupted']);
+    // interrupted came before the new turn's speech_started.
+    const next = live.events.findIndex((e) => e.event === 'speech_started' && e.data.turn_id !== turn);
+    expect(live.events.indexOf(interrupted)).toBeLessThan(next);
+    // heard: the sentences whose playback had started (at least the first), in order.
+    const sentences = events.filter((e) => e.event === 'audio').map((e) => e.data.sentence as string);
+    const heard = interrupted.data.heard as string;
+    expect(heard.length).toBeGreaterThan(0);
+    const prefixes = sentences.map((_, i) => sentences.slice(0, i + 1).join(' '));
+    expect(prefixes).toContain(heard);
+
+    // Generation stopped in the llm-service; no synthesis started after the interruption.
+    await waitUntil(
+      async () => (await metric('llm', 'parley_request_duration_seconds_count', { operation: 'chat', outcome: 'cancelled' })) > cancelsBefore,
+      'the llm-service to stop the generation',
+      5000,
+    );
+    live.close(); // the new turn goes away with the socket
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const synthesized = async () =>
+      (await metric('tts', 'parley_request_duration_seconds_count', { operation: 'synthesize' })) +
+      (await metric('tts', 'parley_requests_in_flight', { operation: 'synthesize' }));
+    const afterCut = await synthesized();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await synthesized()).toBe(afterCut);
+
+    // Stored: the learner's words and only what was heard.
+    const transcription = events.find((e) => e.event === 'transcription')!.data.text as string;
+    await waitUntil(async () => (await getJson(`${gateway.url}/api/conversation/session/${ready.data.session_id}`)).body.count === 2, 'the cut turn to be stored', 5000);
+    const session = (await getJson(`${gateway.url}/api/conversation/session/${ready.data.session_id}`)).body;
+    expect(session.messages).toEqual([
+      { role: 'user', content: transcription, language: 'en' },
+      { role: 'assistant', content: heard, language: 'en' },
+    ]);
+  }, 90_000);
+
+  it('stops generation when the socket closes mid-answer', async () => {
+    const live = new LiveSocket(longUrl);
+    await live.ready();
+    const cancelsBefore = await metric('llm', 'parley_request_duration_seconds_count', { operation: 'chat', outcome: 'cancelled' });
+    live.json({ type: 'text', message: 'Tell me a long story, please.' });
+    await live.until('the answer to start', (e) => e.event === 'response_chunk');
+    live.close();
+    await waitUntil(
+      async () => (await metric('llm', 'parley_request_duration_seconds_count', { operation: 'chat', outcome: 'cancelled' })) > cancelsBefore,
+      'the llm-service to stop the generation',
+      5000,
+    );
+  }, 30_000);
+
+  it('refuses before the upgrade, with the HTTP error body: a bad query (400), too many sockets (429)', async () => {
+    const refusal = (url: string) =>
+      new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+        const socket = new WebSocket(url);
+        socket.once('open', () => reject(new Error('the upgrade was accepted')));
+        socket.once('unexpected-response', (_request, response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(body) as Record<string, unknown> }));
+        });
+      });
+    const bad = await refusal(longUrl.replace('language=en', 'language=xx'));
+    expect(bad).toEqual({ status: 400, body: expect.objectContaining({ statusCode: 400, message: expect.stringMatching(/language/) }) });
+    const held = [new LiveSocket(longUrl), new LiveSocket(longUrl)];
+    await Promise.all(held.map((s) => s.ready()));
+    const tooMany = await refusal(longUrl);
+    expect(tooMany).toEqual({ status: 429, body: expect.objectContaining({ statusCode: 429, code: 'TOO_MANY_REQUESTS' }) });
+    await Promise.all(held.map((s) => s.closeAndWait()));
+  }, 30_000);
+
+  it('closes an idle socket with 1000 (LIVE_IDLE_TIMEOUT_S)', async () => {
+    const live = new LiveSocket(longUrl);
+    await live.ready();
+    await waitUntil(() => live.closed, 'the idle socket to be closed', 10_000);
+    expect(live.closed!.code).toBe(1000);
+  }, 30_000);
+
+  it('closes its sockets with 1012 when the gateway shuts down', async () => {
+    const leaving = await startTestGateway(nats.url);
+    const live = new LiveSocket(`${leaving.url.replace('http', 'ws')}/api/conversation/live?${query}`);
+    await live.ready();
+    await leaving.close();
+    await waitUntil(() => live.closed, 'the socket to be closed', 10_000);
+    expect(live.closed!.code).toBe(1012);
+  }, 30_000);
 });
