@@ -149,6 +149,7 @@ describe('LiveConversation', () => {
 
   it('ends the utterance in progress with an error when its stt replica is lost, and goes on with a new stream at the same clock', () => {
     const h = harness();
+    h.stt({ type: 'opened', stream_id: 's1', replica: 'r1', sample_rate: 16_000, heartbeat_ms: 1000 });
     h.conversation.audio(new Uint8Array(3200)); // 1600 samples
     h.stt({ type: 'speech_started', utterance_id: 1, at_ms: 50 });
     h.streams[0]!.events.error(new ParleyError('TIMEOUT', 'the stt service sent nothing for 3000 ms'));
@@ -159,5 +160,20 @@ describe('LiveConversation', () => {
     expect(h.streams[1]!.audio.at(-1)).toBe(1600);
     h.utterance(1, 'again', 2000); // the new replica numbers its utterances from 1
     expect(h.answers.map((a) => a.text)).toEqual(['again']);
+  });
+
+  it('says once that listening is unavailable when no stt replica takes the stream, and retries with backoff', () => {
+    jest.useFakeTimers({ doNotFake: ['performance'] });
+    const h = harness();
+    h.streams[0]!.events.error(new ParleyError('SERVICE_UNAVAILABLE', 'The stt service is not running (no replica answered).'));
+    expect(h.sent.at(-1)).toEqual({ event: 'error', data: { code: 'SERVICE_UNAVAILABLE', error: expect.stringMatching(/listening is unavailable/) } });
+    expect(h.streams).toHaveLength(1);
+    jest.advanceTimersByTime(600);
+    expect(h.streams).toHaveLength(2);
+    h.streams[1]!.events.error(new ParleyError('SERVICE_UNAVAILABLE', 'still none'));
+    expect(h.sent.filter((e) => e.event === 'error')).toHaveLength(1);
+    jest.advanceTimersByTime(1100);
+    expect(h.streams).toHaveLength(3);
+    h.conversation.dispose();
   });
 });

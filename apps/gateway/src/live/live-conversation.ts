@@ -88,6 +88,9 @@ export class LiveConversation {
   private lastAudioForwardedAt = 0;
   private readonly arrivals: Array<[number, number]> = [];
   private closed = false;
+  /** Streams in a row that failed before opening, and the pending retry. */
+  private sttFailures = 0;
+  private sttRetry?: NodeJS.Timeout;
   private idleWaiters: Array<() => void> = [];
 
   constructor(
@@ -163,6 +166,7 @@ export class LiveConversation {
     this.closed = true;
     clearTimeout(this.idleTimer);
     clearInterval(this.keepaliveTimer);
+    clearTimeout(this.sttRetry);
     this.stt?.subscription.unsubscribe();
     this.stt = undefined;
     if (this.turn) this.stopAnswer(this.turn);
@@ -182,11 +186,19 @@ export class LiveConversation {
   // ---- stt stream
 
   private openStt(): void {
+    if (this.closed) return;
     const stream = this.ports.openStt(this.samples);
+    let opened = false;
     const subscription = stream.events.subscribe({
-      next: (event) => this.onSttEvent(event),
-      error: (error: unknown) => this.onSttLost(ParleyError.from(error, 'SERVICE_UNAVAILABLE')),
-      complete: () => this.onSttLost(new ParleyError('SERVICE_UNAVAILABLE', 'the speech recogniser ended the stream')),
+      next: (event) => {
+        if (event.type === 'opened') {
+          opened = true;
+          this.sttFailures = 0;
+        }
+        this.onSttEvent(event);
+      },
+      error: (error: unknown) => this.onSttLost(ParleyError.from(error, 'SERVICE_UNAVAILABLE'), opened),
+      complete: () => this.onSttLost(new ParleyError('SERVICE_UNAVAILABLE', 'the speech recogniser ended the stream'), opened),
     });
     this.stt = { stream, subscription };
   }
@@ -195,8 +207,15 @@ export class LiveConversation {
    * The stt replica died or went away: a turn whose utterance it held ends with `error`, and a
    * new stream (another replica) carries on from the same clock.
    */
-  private onSttLost(failure: ParleyError): void {
+  private onSttLost(failure: ParleyError, wasOpen: boolean): void {
     if (this.closed) return;
+    this.stt = undefined;
+    if (!wasOpen) {
+      // No replica would take the stream (none running, all busy): say so once, retry with backoff.
+      if (this.sttFailures++ === 0) this.error(undefined, new ParleyError(failure.code, `listening is unavailable for now: ${failure.message}`));
+      this.sttRetry = setTimeout(() => this.openStt(), Math.min(5000, 250 * 2 ** this.sttFailures));
+      return;
+    }
     this.logger.warn(`live stt stream lost (${failure.code}: ${failure.message}); reopening`);
     const turn = this.turn;
     if (turn && (turn.phase === 'listening' || turn.phase === 'transcribing')) {
