@@ -344,4 +344,34 @@ describe('live conversation over a WebSocket', () => {
     await waitUntil(() => live.closed, 'the socket to be closed', 10_000);
     expect(live.closed!.code).toBe(1012);
   }, 30_000);
+
+  it('ends the turn with error when its stt replica dies mid-utterance, and goes on with another replica', async () => {
+    const port = await freePort();
+    metricsUrls.stt2 = `http://127.0.0.1:${port}/metrics`;
+    services.stt2 = spawnService('stt-service-2', STT_SERVICE_MAIN, {
+      NATS_URL: nats.url,
+      STT_MODEL_PATH: join(dir, 'whisper.bin'),
+      STT_HTTP_PORT: String(port),
+    });
+    await waitUntil(async () => (await metric('stt2', 'parley_model_loaded').catch(() => 0)) === 1, 'the second stt replica to load', 60_000);
+    const live = new LiveSocket(liveUrl);
+    await live.ready();
+    await live.stream(silencePcm(300));
+    await live.stream(first.subarray(0, 16_000 * 1.5)); // mid-utterance...
+    await live.until('speech_started', (e) => e.event === 'speech_started');
+    const owner = (await metric('stt', 'parley_stt_live_streams')) === 1 ? 'stt' : 'stt2';
+    const survivor = owner === 'stt' ? 'stt2' : 'stt';
+    services[owner]!.child.kill('SIGKILL'); // ...its replica dies
+    await live.silenceUntil(() => live.events.some((e) => e.event === 'error'), 10_000);
+    const failed = live.events.find((e) => e.event === 'error')!;
+    expect(failed.data).toEqual({ turn_id: 't1', code: 'TIMEOUT', error: expect.stringMatching(/lost mid-utterance/) });
+    expect(live.closed).toBeUndefined();
+    // The conversation goes on: the next utterance is heard and answered by the other replica.
+    await live.stream(silencePcm(300));
+    await live.stream(second);
+    await live.silenceUntil(() => live.events.some((e) => e.event === 'complete'));
+    expect(live.of('t2').map((e) => e.event).at(-1)).toBe('complete');
+    expect(await metric(survivor, 'parley_stt_live_streams')).toBe(1);
+    live.close();
+  }, 90_000);
 });
