@@ -2,35 +2,18 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { LANGUAGE_CODES } from '@parley/contracts';
 import { writeTinyGguf } from '@parley/models/fixtures/gguf';
 import { writeTinyPiperVoice } from '@parley/models/fixtures/piper';
-import { concatPcm, silencePcm, spokenPcm } from '@parley/models/fixtures/speech';
+import { concatPcm, silencePcm, spokenPcm, wavFile } from '@parley/models/fixtures/speech';
 import { writeTinyWhisperModel } from '@parley/models/fixtures/whisper';
 import { freePort, spawnService, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
-import { getJson, startLlmService, startTestGateway, STT_SERVICE_MAIN, TTS_SERVICE_MAIN, type TestGateway } from './support.js';
+import { getJson, launchChromium, startLlmService, startTestGateway, STT_SERVICE_MAIN, TTS_SERVICE_MAIN, type TestGateway } from './support.js';
 
-const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 /** Screenshots are kept here (git-ignored) for a human to look at after a run. */
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
 
-function wavFile(pcm: Int16Array): Buffer {
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + pcm.byteLength, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(16_000, 24);
-  header.writeUInt32LE(32_000, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(pcm.byteLength, 40);
-  return Buffer.concat([header, Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength)]);
-}
 
 /**
  * The page's hands-free mode in headless Chromium against the whole system on generated models:
@@ -71,15 +54,8 @@ describe('the web client, hands-free', () => {
     // Short answers: the first is fully spoken before the learner's second sentence.
     gateway = await startTestGateway(nats.url, { llmMaxTokens: 12 });
     await waitUntil(async () => (await getJson(`${gateway.url}/api/health/ready`)).status === 200, 'every model to load', 60_000);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--autoplay-policy=no-user-gesture-required',
-        // %noloop: the fake microphone plays the file once (it loops otherwise), then silence.
-        '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${microphone}%noloop`,
-      ],
-    });
+    // %noloop: the fake microphone plays the file once (it loops otherwise), then silence.
+    browser = await launchChromium(`${microphone}%noloop`);
   }, 180_000);
 
   afterAll(async () => {

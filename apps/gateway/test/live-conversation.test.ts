@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { LANGUAGE_CODES } from '@parley/contracts';
 import { writeTinyGguf } from '@parley/models/fixtures/gguf';
 import { writeTinyPiperVoice } from '@parley/models/fixtures/piper';
-import { concatPcm, pcmFrames, samplesToMs, silencePcm, spokenPcm } from '@parley/models/fixtures/speech';
+import { concatPcm, pcmFrames, samplesToMs, silencePcm, spokenPcm, wavFile } from '@parley/models/fixtures/speech';
 import { writeTinyWhisperModel } from '@parley/models/fixtures/whisper';
 import { freePort, metricValue, spawnService, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
 import WebSocket from 'ws';
@@ -12,23 +12,6 @@ import { getJson, startLlmService, startTestGateway, STT_SERVICE_MAIN, TTS_SERVI
 
 const TOLERANCE_MS = 150;
 
-/** A 16 kHz mono 16-bit WAV file of `pcm`. */
-function wavFile(pcm: Int16Array): Uint8Array<ArrayBuffer> {
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + pcm.byteLength, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(16_000, 24);
-  header.writeUInt32LE(32_000, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(pcm.byteLength, 40);
-  return new Uint8Array(Buffer.concat([header, Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength)]));
-}
 type ServerEvent = { event: string; data: Record<string, any> };
 
 /** A live socket as a client uses it: events in order, audio out at real-time pace. */
@@ -285,6 +268,10 @@ describe('live conversation over a WebSocket', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(await synthesized()).toBe(afterCut);
 
+    const gatewayMetrics = await (await fetch(`${longGateway.url}/metrics`)).text();
+    expect(metricValue(gatewayMetrics, 'parley_live_interruptions_total')).toBeGreaterThanOrEqual(1);
+    expect(metricValue(gatewayMetrics, 'parley_live_speech_end_to_first_audio_seconds_count')).toBeGreaterThanOrEqual(1);
+
     // Stored: the learner's words and only what was heard.
     const transcription = events.find((e) => e.event === 'transcription')!.data.text as string;
     await waitUntil(async () => (await getJson(`${gateway.url}/api/conversation/session/${ready.data.session_id}`)).body.count === 2, 'the cut turn to be stored', 5000);
@@ -354,12 +341,16 @@ describe('live conversation over a WebSocket', () => {
       STT_HTTP_PORT: String(port),
     });
     await waitUntil(async () => (await metric('stt2', 'parley_model_loaded').catch(() => 0)) === 1, 'the second stt replica to load', 60_000);
+    const streams = async () => ({ stt: await metric('stt', 'parley_stt_live_streams'), stt2: await metric('stt2', 'parley_stt_live_streams') });
+    const before = await streams();
     const live = new LiveSocket(liveUrl);
     await live.ready();
     await live.stream(silencePcm(300));
     await live.stream(first.subarray(0, 16_000 * 1.5)); // mid-utterance...
     await live.until('speech_started', (e) => e.event === 'speech_started');
-    const owner = (await metric('stt', 'parley_stt_live_streams')) === 1 ? 'stt' : 'stt2';
+    const now = await streams();
+    const owner = now.stt > before.stt ? 'stt' : 'stt2';
+    expect(now[owner]).toBe(before[owner] + 1);
     const survivor = owner === 'stt' ? 'stt2' : 'stt';
     services[owner]!.child.kill('SIGKILL'); // ...its replica dies
     await live.silenceUntil(() => live.events.some((e) => e.event === 'error'), 10_000);

@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { chromium } from 'playwright-core';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -137,4 +138,19 @@ export function parseWav(bytes: Uint8Array) {
   const bitsPerSample = view.readUInt16LE(34);
   const dataBytes = view.readUInt32LE(40);
   return { channels, sampleRate, bitsPerSample, dataBytes, samples: dataBytes / (bitsPerSample / 8) / channels, fileBytes: view.length };
+}
+
+/**
+ * Debian's Chromium, headless, with a fake microphone playing `microphoneWav` (append `%noloop`
+ * to play it once; it loops otherwise) and audio allowed to play without a click.
+ */
+export function launchChromium(microphoneWav: string) {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_BIN ?? '/usr/bin/chromium',
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--autoplay-policy=no-user-gesture-required',
+      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${microphoneWav}`,
+    ],
+  });
 }

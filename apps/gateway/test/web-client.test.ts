@@ -1,15 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { LANGUAGE_CODES } from '@parley/contracts';
 import { writeTinyGguf } from '@parley/models/fixtures/gguf';
 import { writeTinyPiperVoice } from '@parley/models/fixtures/piper';
 import { writeTinyWhisperModel } from '@parley/models/fixtures/whisper';
 import { freePort, spawnService, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
-import { getJson, makeSpeech, startLlmService, startTestGateway, STT_SERVICE_MAIN, TTS_SERVICE_MAIN, type TestGateway } from './support.js';
+import { getJson, launchChromium, makeSpeech, startLlmService, startTestGateway, STT_SERVICE_MAIN, TTS_SERVICE_MAIN, type TestGateway } from './support.js';
 
-const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 
 /**
  * The web client the gateway serves, in headless Chromium (Debian's), against the whole system on
@@ -41,14 +40,7 @@ describe('the web client in a browser', () => {
     );
     gateway = await startTestGateway(nats.url);
     await waitUntil(async () => (await getJson(`${gateway.url}/api/health/ready`)).status === 200, 'every model to load', 60_000);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--autoplay-policy=no-user-gesture-required',
-        '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${speech.wav}`,
-      ],
-    });
+    browser = await launchChromium(speech.wav);
     page = await browser.newPage();
     await page.goto(gateway.url);
   }, 180_000);

@@ -64,6 +64,8 @@ export class LiveWsGateway implements OnGatewayConnection, BeforeApplicationShut
       [...this.open].map(async ([socket, conversation]) => {
         await Promise.race([conversation.whenIdle(), grace]);
         socket.close(LIVE_CLOSE_CODES.restarting, 'server restarting: reconnect with the same session_id');
+        // Now, while the broker connection is still open: its stt stream is cancelled in its replica.
+        conversation.dispose();
       }),
     );
   }
