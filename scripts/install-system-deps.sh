@@ -7,9 +7,10 @@
 #   sox               test audio
 #   chromium          browser tests of the web client
 #   openssl           a throwaway certificate for the HTTPS/WSS test
+#   prometheus        promtool and a real Prometheus for the dashboard and alert-rule checks
 # Idempotent: installs only what is missing.
 set -euo pipefail
-packages=(nats-server ffmpeg espeak-ng espeak-ng-data cmake g++ make sox chromium openssl)
+packages=(nats-server ffmpeg espeak-ng espeak-ng-data cmake g++ make sox chromium prometheus openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

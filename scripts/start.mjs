@@ -125,6 +125,7 @@ async function modelEnvironment() {
   const voice = await models.writeTinyPiperVoice(paths.piperDir);
   const { LANGUAGE_CODES } = await import(join(root, 'packages', 'contracts', 'dist', 'index.js'));
   return {
+    PARLEY_DEMO: '1',
     LLM_MODEL_PATH: paths.gguf,
     STT_MODEL_PATH: paths.whisper,
     TTS_VOICES: JSON.stringify([{ id: 'parley-tiny-voice', languages: LANGUAGE_CODES, model: voice.model, tokens: voice.tokens }]),

@@ -2,9 +2,16 @@
 // speech plays as soon as it arrives (SSE over POST, read with fetch). Hands-free mode streams
 // the microphone over a WebSocket instead (/api/conversation/live).
 const $ = (id) => document.getElementById(id);
-const state = { sessionId: localStorage.getItem('parley.session') || undefined, busy: false };
+const state = {
+  sessionId: localStorage.getItem('parley.session') || undefined,
+  apiKey: localStorage.getItem('parley.apiKey') || undefined,
+  busy: false,
+};
+/** The learner's progress is kept under this id (created once per browser). */
+const learnerId = localStorage.getItem('parley.learner') || crypto.randomUUID();
+localStorage.setItem('parley.learner', learnerId);
 /** Exposed for tests and curious users: what the page has played. */
-window.parley = { audioPlayed: 0, lastComplete: null };
+window.parley = { audioPlayed: 0, lastComplete: null, lastFeedback: null, learnerId };
 
 // ---- catalog and health
 async function loadCatalog() {
@@ -12,9 +19,18 @@ async function loadCatalog() {
     fetch('/api/health/languages').then((r) => r.json()),
     fetch('/api/health/scenarios').then((r) => r.json()),
   ]);
-  for (const [code, info] of Object.entries(languages.languages)) $('language').add(new Option(`${info.name} (${code})`, code));
+  for (const [code, info] of Object.entries(languages.languages)) {
+    $('language').add(new Option(`${info.name} (${code})`, code));
+    $('native-language').add(new Option(info.name, code));
+  }
   for (const [id, text] of Object.entries(scenarios.scenarios)) $('scenario').add(new Option(text, id));
   $('language').value = localStorage.getItem('parley.language') || 'es';
+  $('native-language').value = localStorage.getItem('parley.native') || 'en';
+}
+
+async function showDemoBanner() {
+  const body = await fetch('/api/health').then((r) => r.json()).catch(() => ({}));
+  $('demo-banner').hidden = body.demo !== true;
 }
 
 async function showHealth() {
@@ -28,9 +44,23 @@ async function showHealth() {
   }
 }
 
+// ---- API key: asked for when the server answers 401, kept in this browser
+/** fetch with the stored key; on 401 asks for a key, keeps it in localStorage and tries again. */
+async function apiFetch(url, init = {}) {
+  for (;;) {
+    const headers = { ...init.headers, ...(state.apiKey ? { Authorization: `Bearer ${state.apiKey}` } : {}) };
+    const response = await fetch(url, { ...init, headers });
+    if (response.status !== 401) return response;
+    const key = prompt(state.apiKey ? 'That API key was refused. API key:' : 'This Parley server needs an API key:')?.trim();
+    if (!key) return response;
+    state.apiKey = key;
+    localStorage.setItem('parley.apiKey', key);
+  }
+}
+
 // ---- audio: play each sentence in order, as soon as it arrives
 const audio = { context: null, playAt: 0, sources: new Set() };
-async function playWav(base64) {
+async function playWav(base64, { count = true } = {}) {
   audio.context ??= new AudioContext();
   const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
   const buffer = await audio.context.decodeAudioData(bytes.buffer);
@@ -42,7 +72,7 @@ async function playWav(base64) {
   audio.playAt = startAt + buffer.duration;
   audio.sources.add(source);
   source.onended = () => audio.sources.delete(source);
-  window.parley.audioPlayed += 1;
+  if (count) window.parley.audioPlayed += 1;
 }
 
 /** Stops the answer being spoken (the learner started talking). */
@@ -53,17 +83,100 @@ function stopPlayback() {
 }
 
 // ---- conversation
+/** A bubble: its text in `.text`, room for tools (translate, replay) after it. */
 function addMessage(role, text = '') {
   const li = document.createElement('li');
   li.className = role;
-  li.textContent = text;
+  const span = document.createElement('span');
+  span.className = 'text';
+  span.textContent = text;
+  li.append(span);
   $('messages').append(li);
   li.scrollIntoView({ block: 'end' });
   return li;
 }
 
+function element(tag, props = {}, ...children) {
+  const el = Object.assign(document.createElement(tag), props);
+  el.append(...children);
+  return el;
+}
+
+let nextId = 0;
+/** A button that shows and hides `target` (keyboard and screen readers get its state). */
+function toggleButton(label, target) {
+  target.id ||= `toggle-${nextId++}`;
+  target.hidden = true;
+  const button = element('button', { type: 'button', textContent: label });
+  button.setAttribute('aria-expanded', 'false');
+  button.setAttribute('aria-controls', target.id);
+  button.addEventListener('click', () => {
+    target.hidden = !target.hidden;
+    button.setAttribute('aria-expanded', String(!target.hidden));
+  });
+  return button;
+}
+
+function toolsOf(bubble) {
+  return bubble.querySelector('.tools') ?? bubble.appendChild(element('div', { className: 'tools' }));
+}
+
+/** Corrections under the learner's bubble (wrong part struck through, right one beside it), translation toggle on the answer. */
+function showFeedback(turn, feedback) {
+  window.parley.lastFeedback = feedback;
+  if (turn.user) {
+    const block = element('li', { className: 'corrections' });
+    block.setAttribute('aria-label', 'Corrections');
+    if (feedback.corrections.length === 0) block.append(element('p', { className: 'correction none', textContent: '✓ Nothing to correct' }));
+    for (const c of feedback.corrections) {
+      const explanation = element('span', { className: 'explanation', textContent: c.explanation });
+      const line = element('p', { className: 'correction', title: c.explanation });
+      line.append(element('del', { textContent: c.original }), ' → ', element('ins', { textContent: c.corrected }), ' ');
+      if (c.explanation) line.append(toggleButton('Why?', explanation), explanation);
+      block.append(line);
+    }
+    turn.user.after(block);
+  }
+  if (turn.answer && feedback.translation) {
+    const translation = element('p', { className: 'translation', textContent: feedback.translation });
+    const button = toggleButton('Translate', translation);
+    button.className = 'translate';
+    toolsOf(turn.answer).append(button);
+    turn.answer.append(translation);
+  }
+}
+
+function addReplay(turn) {
+  if (!turn.answer || turn.audio.length === 0) return;
+  const button = element('button', { type: 'button', className: 'replay', textContent: '▶ Replay' });
+  button.setAttribute('aria-label', 'Replay this answer');
+  button.addEventListener('click', () => turn.audio.forEach((wav) => void playWav(wav, { count: false })));
+  toolsOf(turn.answer).prepend(button);
+}
+
+/** The learner's words in the current language, and the CSV export of them. */
+async function refreshVocabulary() {
+  const language = $('language').value;
+  const base = `/api/learners/${learnerId}/vocabulary?language=${encodeURIComponent(language)}`;
+  $('vocabulary-export').href = `${base}&format=csv`;
+  const body = await apiFetch(base).then((r) => r.json()).catch(() => ({ vocabulary: [] }));
+  $('vocabulary').replaceChildren(
+    ...(body.vocabulary ?? []).map((w) =>
+      element('li', {}, element('strong', { textContent: w.word }), ` — ${w.translation} `, element('span', { className: 'seen', textContent: `×${w.times_seen}` })),
+    ),
+  );
+  if (!body.vocabulary?.length) $('vocabulary').append(element('li', { className: 'seen', textContent: 'No words yet: they appear after each answer.' }));
+}
+
 function settings() {
-  return { language: $('language').value, difficulty: $('difficulty').value, scenario: $('scenario').value };
+  return {
+    language: $('language').value,
+    native_language: $('native-language').value,
+    difficulty: $('difficulty').value,
+    scenario: $('scenario').value,
+    feedback: $('feedback').checked,
+    learner_id: learnerId,
+  };
 }
 
 /** Reads an SSE response body and calls onEvent(name, data) per event. */
@@ -88,9 +201,9 @@ async function readEvents(response, onEvent) {
 async function runTurn(request, userBubble) {
   state.busy = true;
   $('status').textContent = userBubble ? 'Thinking…' : 'Listening to your recording…';
-  let answer;
+  const turn = { user: userBubble, answer: undefined, audio: [] };
   try {
-    const response = await fetch(request.url, request.init);
+    const response = await apiFetch(request.url, request.init);
     if (!response.ok) {
       const body = await response.json().catch(() => ({}));
       throw new Error(body.message || `HTTP ${response.status}`);
@@ -98,16 +211,21 @@ async function runTurn(request, userBubble) {
     await readEvents(response, (event, data) => {
       if (data.session_id) saveSession(data.session_id);
       if (event === 'transcription') {
-        addMessage('user', data.text);
+        turn.user = addMessage('user', data.text);
         $('status').textContent = 'Thinking…';
       } else if (event === 'response_start') {
-        answer = addMessage('assistant');
+        turn.answer = addMessage('assistant');
       } else if (event === 'response_chunk') {
-        answer.textContent += data.chunk;
+        turn.answer.querySelector('.text').textContent += data.chunk;
       } else if (event === 'audio') {
+        turn.audio.push(data.audio);
         void playWav(data.audio);
+      } else if (event === 'feedback') {
+        showFeedback(turn, data);
       } else if (event === 'complete') {
         window.parley.lastComplete = data;
+        addReplay(turn);
+        void refreshVocabulary();
         $('status').textContent = data.audio_available === false ? 'Speech is unavailable right now.' : '';
       } else if (event === 'error') {
         addMessage('error', data.error);
@@ -162,7 +280,7 @@ async function startRecording() {
     $('record').setAttribute('aria-pressed', 'false');
     const form = new FormData();
     form.append('audio', new Blob(chunks, { type: 'audio/webm' }), 'recording.webm');
-    for (const [key, value] of Object.entries(settings())) form.append(key, value);
+    for (const [key, value] of Object.entries(settings())) form.append(key, String(value));
     if (state.sessionId) form.append('session_id', state.sessionId);
     if (speechRate()) form.append('speech_rate', speechRate());
     void runTurn({ url: '/api/conversation/speak-stream', init: { method: 'POST', body: form } });
@@ -187,6 +305,8 @@ function liveUrl() {
   const params = new URLSearchParams(settings());
   if (state.sessionId) params.set('session_id', state.sessionId);
   if (speechRate()) params.set('speech_rate', speechRate());
+  // A socket cannot carry an Authorization header from the browser: the key goes in the query.
+  if (state.apiKey) params.set('api_key', state.apiKey);
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/conversation/live?${params}`;
 }
 
@@ -264,13 +384,17 @@ $('hands-free').addEventListener('click', () => {
 });
 
 $('new-session').addEventListener('click', async () => {
-  if (state.sessionId) await fetch(`/api/conversation/session/${state.sessionId}`, { method: 'DELETE' });
+  if (state.sessionId) await apiFetch(`/api/conversation/session/${state.sessionId}`, { method: 'DELETE' });
   state.sessionId = undefined;
   localStorage.removeItem('parley.session');
   $('messages').replaceChildren();
 });
-$('language').addEventListener('change', () => localStorage.setItem('parley.language', $('language').value));
+$('language').addEventListener('change', () => {
+  localStorage.setItem('parley.language', $('language').value);
+  void refreshVocabulary();
+});
+$('native-language').addEventListener('change', () => localStorage.setItem('parley.native', $('native-language').value));
 
 await loadCatalog();
-await showHealth();
+await Promise.all([showHealth(), showDemoBanner(), refreshVocabulary()]);
 setInterval(showHealth, 15000);

@@ -1,9 +1,17 @@
-import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Module, RequestMethod, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ClientsModule, Transport } from '@nestjs/microservices';
 import { MulterModule } from '@nestjs/platform-express';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { BinaryAwareNatsDeserializer, MetricsModule, NatsConnectionModule, NATS_CONNECTION, natsUrl, ServiceMetrics } from '@parley/service-kit';
+import {
+  BinaryAwareNatsDeserializer,
+  MetricsModule,
+  NatsConnectionModule,
+  NATS_CONNECTION,
+  NATS_RECONNECT,
+  natsUrl,
+  ServiceMetrics,
+} from '@parley/service-kit';
 import type { GatewayConfig } from './config.js';
 import { ConversationTurnUseCase } from './conversation/conversation-turn.use-case.js';
 import { AFTER_REPLY_STAGES } from './conversation/turn/after-reply-stage.js';
@@ -12,11 +20,24 @@ import { CHAT, SPEECH, SPEECH_TO_TEXT } from './conversation/turn/ports.js';
 import { ReplyGeneration } from './conversation/turn/reply-generation.js';
 import { SentenceSpeech } from './conversation/turn/sentence-speech.js';
 import { TurnCompletion } from './conversation/turn/turn-completion.js';
+import { TurnFeedback } from './conversation/turn/turn-feedback.js';
 import { ConversationHttpController } from './conversation/conversation.http.controller.js';
+import { EdgeAccess } from './edge/edge-access.js';
+import {
+  ApiKeyMiddleware,
+  OriginGuardMiddleware,
+  RateLimitMiddleware,
+  StreamCapMiddleware,
+} from './edge/edge.middleware.js';
 import { HealthHttpController } from './health/health.http.controller.js';
+import { JetStreamKvLearnerStore } from './learners/jetstream-kv.learner-store.js';
+import { LearnerProgressUseCase } from './learners/learner-progress.use-case.js';
+import { LEARNER_STORE } from './learners/learner-store.port.js';
+import { LearnersHttpController } from './learners/learners.http.controller.js';
 import { HttpMetricsMiddleware } from './http/http-metrics.middleware.js';
+import { HttpExceptionFilter } from './http/http-exception.filter.js';
 import { ParleyErrorFilter } from './http/parley-error.filter.js';
-import { RateLimitMiddleware } from './http/rate-limit.middleware.js';
+import { TurnMetrics } from './http/turn-metrics.js';
 import { LlmClient } from './services/llm.client.js';
 import { NATS_CLIENT } from './services/nats-client.js';
 import { TtsClient } from './services/tts.client.js';
@@ -32,6 +53,28 @@ import { LiveTurns } from './live/live-turns.js';
 import { LiveWsGateway } from './live/live.ws-gateway.js';
 import { DefaultUpgradeAccess, UPGRADE_ACCESS } from './live/upgrade-access.js';
 import { SttLiveClient } from './services/stt-live.client.js';
+import { AudioSpeechHttpController } from './openai/audio-speech.http.controller.js';
+import { AudioSpeechUseCase } from './openai/audio-speech.use-case.js';
+import { AudioTranscriptionsHttpController } from './openai/audio-transcriptions.http.controller.js';
+import { AudioTranscriptionsUseCase } from './openai/audio-transcriptions.use-case.js';
+import { CHAT_MODEL } from './openai/chat-model.port.js';
+import { ChatCompletionsHttpController } from './openai/chat-completions.http.controller.js';
+import { ChatCompletionsUseCase } from './openai/chat-completions.use-case.js';
+import { ModelsHttpController } from './openai/models.http.controller.js';
+import { SPEECH_STREAM } from './openai/speech-stream.port.js';
+import { OpenApiHttpController } from './openapi/openapi.http.controller.js';
+import { TtsVoicesClient } from './voices/tts-voices.client.js';
+import { VoicesHttpController } from './voices/voices.http.controller.js';
+
+/** The route families that need a key (when keys are configured) and spend from the rate limit. */
+const GUARDED_ROUTES = ['api/conversation/*path', 'api/learners/*path', 'v1/*path'];
+/** Routes that hold a stream open (capped per client). */
+const STREAM_ROUTES = [
+  'api/conversation/text-stream',
+  'api/conversation/speak-stream',
+  'v1/chat/completions',
+  'v1/audio/speech',
+];
 
 @Module({})
 export class GatewayModule implements NestModule {
@@ -48,13 +91,29 @@ export class GatewayModule implements NestModule {
             name: NATS_CLIENT,
             transport: Transport.NATS,
             // Replies with audio arrive as binary frames; JSON replies are read as before.
-            options: { servers: natsUrl(), name: 'gateway', deserializer: new BinaryAwareNatsDeserializer() },
+            options: {
+              servers: natsUrl(),
+              ...NATS_RECONNECT,
+              name: 'gateway',
+              deserializer: new BinaryAwareNatsDeserializer(),
+            },
           },
         ]),
       ],
-      controllers: [ConversationHttpController, HealthHttpController],
+      controllers: [
+        ConversationHttpController,
+        VoicesHttpController,
+        HealthHttpController,
+        OpenApiHttpController,
+        ModelsHttpController,
+        ChatCompletionsHttpController,
+        AudioTranscriptionsHttpController,
+        AudioSpeechHttpController,
+        LearnersHttpController,
+      ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: APP_FILTER, useClass: HttpExceptionFilter },
         { provide: APP_FILTER, useClass: ParleyErrorFilter },
         {
           provide: SESSION_STORE,
@@ -66,6 +125,12 @@ export class GatewayModule implements NestModule {
               maxMessages: config.sessionMaxMessages,
             }),
         },
+        {
+          provide: LEARNER_STORE,
+          inject: [NATS_CONNECTION],
+          useFactory: (nats: NatsConnection) => new JetStreamKvLearnerStore(nats, config.learnerBucket),
+        },
+        LearnerProgressUseCase,
         // The turn's ports, provided by the NATS clients.
         LlmClient,
         TtsClient,
@@ -79,6 +144,7 @@ export class GatewayModule implements NestModule {
         ReplyGeneration,
         SentenceSpeech,
         TurnCompletion,
+        TurnFeedback,
         { provide: AFTER_REPLY_STAGES, useValue: [] },
         ConversationTurnUseCase,
         // Live conversation (WebSocket).
@@ -89,12 +155,25 @@ export class GatewayModule implements NestModule {
         { provide: LiveGatewayMetrics, inject: [ServiceMetrics], useFactory: (metrics: ServiceMetrics) => new LiveGatewayMetrics(metrics) },
         LiveConversationFactory,
         LiveWsGateway,
+        TurnMetrics,
+        TtsVoicesClient,
+        EdgeAccess,
+        // The OpenAI-compatible routes, over the same NATS clients.
+        { provide: CHAT_MODEL, useExisting: LlmClient },
+        { provide: SPEECH_STREAM, useExisting: TtsClient },
+        ChatCompletionsUseCase,
+        AudioTranscriptionsUseCase,
+        AudioSpeechUseCase,
       ],
     };
   }
 
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(HttpMetricsMiddleware).forRoutes('*path');
-    consumer.apply(RateLimitMiddleware).forRoutes('api/conversation/*path');
+    consumer.apply(OriginGuardMiddleware).forRoutes('api/*path', 'v1/*path');
+    consumer.apply(ApiKeyMiddleware, RateLimitMiddleware).forRoutes(...GUARDED_ROUTES);
+    consumer
+      .apply(StreamCapMiddleware)
+      .forRoutes(...STREAM_ROUTES.map((path) => ({ path, method: RequestMethod.POST })));
   }
 }

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { envInt } from '@parley/service-kit';
+import { loadEdgeConfig, type EdgeConfig } from './edge/edge-config.js';
 
 export interface GatewayConfig {
   port: number;
@@ -10,18 +11,34 @@ export interface GatewayConfig {
   /** A session is forgotten this long after its last turn. */
   sessionTtlSeconds: number;
   sessionBucket: string;
+  /** JetStream KV bucket of learners' progress (kept until a learner is deleted). */
+  learnerBucket: string;
   llmMaxTokens: number;
   llmFirstReplyTimeoutMs: number;
   llmIdleTimeoutMs: number;
-  /** Conversation requests (POST) per client address per minute; 0 turns the limit off. */
+  /** Token budget of a turn's feedback (JSON bounded by the feedback schema). */
+  feedbackMaxTokens: number;
+  /** A turn's feedback that takes longer is dropped (`complete.feedback_error`). */
+  feedbackTimeoutMs: number;
+  /** Requests that start work (POST) per API key, or per client address without keys, per minute, shared by every replica; 0 turns the limit off. */
   rateLimitPerMinute: number;
+  /** Who may call the gateway, from where, how often (API keys, CORS, trusted proxies, caps). */
+  edge: EdgeConfig;
   /** Largest upload accepted (bytes). */
   uploadMaxBytes: number;
   sttTimeoutMs: number;
   ttsFirstReplyTimeoutMs: number;
   ttsIdleTimeoutMs: number;
+  /**
+   * A model service working on a request sends a heartbeat every 400 ms; this long without one
+   * (or any reply) and its replica is taken for dead: the turn ends with TIMEOUT at once instead
+   * of after the first-reply timeout.
+   */
+  serviceLivenessTimeoutMs: number;
   /** How long /api/health/models waits for each service. */
   healthTimeoutMs: number;
+  /** Running on the tiny generated demo models (PARLEY_DEMO=1, set by `npm start` in demo mode): the page says so. */
+  demo: boolean;
   /** Where the web client's files are served from (empty: none).  */
   publicDir: string;
   /** A live socket with no audio and no message for this long is closed (1000). */
@@ -37,22 +54,29 @@ export interface GatewayConfig {
 }
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const read = (name: string, fallback: number, range?: { min?: number; max?: number }) => envInt(name, fallback, range, env);
+  const read = (name: string, fallback: number, range?: { min?: number; max?: number }) =>
+    envInt(name, fallback, range, env);
   return {
     port: read('PORT', 8000, { min: 0, max: 65535 }),
     historyTurns: read('HISTORY_TURNS', 10, { min: 0, max: 50 }),
     sessionMaxMessages: read('SESSION_MAX_MESSAGES', 200, { min: 2 }),
     sessionTtlSeconds: read('SESSION_TTL_SECONDS', 7 * 24 * 3600),
     sessionBucket: env.SESSION_BUCKET || 'parley_sessions',
+    learnerBucket: env.LEARNER_BUCKET || 'parley_learners',
     llmMaxTokens: read('LLM_MAX_TOKENS', 200, { max: 2048 }),
     llmFirstReplyTimeoutMs: read('LLM_FIRST_REPLY_TIMEOUT_MS', 30_000),
     llmIdleTimeoutMs: read('LLM_IDLE_TIMEOUT_MS', 15_000),
+    feedbackMaxTokens: read('FEEDBACK_MAX_TOKENS', 1024, { min: 64, max: 2048 }),
+    feedbackTimeoutMs: read('FEEDBACK_TIMEOUT_MS', 30_000),
     rateLimitPerMinute: read('RATE_LIMIT_PER_MINUTE', 120, { min: 0 }),
+    edge: loadEdgeConfig(env),
     uploadMaxBytes: read('UPLOAD_MAX_BYTES', 25 * 1024 * 1024),
     sttTimeoutMs: read('STT_TIMEOUT_MS', 60_000),
     ttsFirstReplyTimeoutMs: read('TTS_FIRST_REPLY_TIMEOUT_MS', 20_000),
     ttsIdleTimeoutMs: read('TTS_IDLE_TIMEOUT_MS', 10_000),
+    serviceLivenessTimeoutMs: read('SERVICE_LIVENESS_TIMEOUT_MS', 1_500, { min: 500 }),
     healthTimeoutMs: read('HEALTH_TIMEOUT_MS', 1_500),
+    demo: env.PARLEY_DEMO === '1',
     // The web client shipped with the gateway (apps/gateway/public), unless PUBLIC_DIR says otherwise.
     publicDir: env.PUBLIC_DIR ?? fileURLToPath(new URL('../public', import.meta.url)),
     liveIdleTimeoutMs: read('LIVE_IDLE_TIMEOUT_S', 300, { min: 1 }) * 1000,

@@ -8,6 +8,7 @@ import { GatewayModule } from './app.module.js';
 import { LiveAdmission } from './live/live-admission.js';
 import { LiveWsAdapter } from './live/live-ws.adapter.js';
 import type { GatewayConfig } from './config.js';
+import { applyBrowserEdge } from './edge/browser-edge.js';
 
 /** Creates and starts the gateway (also used by the tests, which pass their own config). */
 export async function startGateway(config: GatewayConfig): Promise<INestApplication> {
@@ -15,7 +16,7 @@ export async function startGateway(config: GatewayConfig): Promise<INestApplicat
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), { logger: logLevels(), httpsOptions });
   app.useWebSocketAdapter(new LiveWsAdapter(app, app.get(LiveAdmission)));
   app.enableShutdownHooks();
-  app.enableCors();
+  applyBrowserEdge(app);
   if (config.publicDir && existsSync(config.publicDir)) app.useStaticAssets(config.publicDir);
   await app.listen(config.port, '0.0.0.0');
   new Logger('gateway').log(`HTTP API on ${await app.getUrl()}`);

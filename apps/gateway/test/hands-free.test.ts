@@ -9,10 +9,11 @@ import { writeTinyPiperVoice } from '@parley/models/fixtures/piper';
 import { concatPcm, silencePcm, spokenPcm, wavFile } from '@parley/models/fixtures/speech';
 import { writeTinyWhisperModel } from '@parley/models/fixtures/whisper';
 import { freePort, spawnService, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
-import { getJson, launchChromium, startLlmService, startTestGateway, STT_SERVICE_MAIN, TTS_SERVICE_MAIN, type TestGateway } from './support.js';
+import { getJson, startLlmService, startTestGateway, STT_SERVICE_MAIN, TTS_SERVICE_MAIN, type TestGateway } from './support.js';
+import { launchChromium } from './system-support.js';
 
-/** Screenshots are kept here (git-ignored) for a human to look at after a run. */
-const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
+/** Screenshots are kept here as test artifacts (git-ignored), as the web client test does. */
+const ARTIFACTS = process.env.PARLEY_TEST_ARTIFACTS ?? fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
 
 
 /**

@@ -103,7 +103,7 @@ describe('llm-service replicas behind the gateway', () => {
       for (const replica of replicas) {
         expect(metricValue(await metrics(replica), 'parley_requests_in_flight', { operation: 'chat' })).toBe(0);
       }
-      // The engine itself reported stopping after the cancel (how fast: bench/cancel-latency.mjs).
+      // The engine itself reported stopping after the cancel (how fast: `npm run bench`, section 8).
       const stops = await Promise.all(replicas.map(async (r) => metricValue(await metrics(r), 'parley_cancel_to_stop_seconds_count')));
       expect(stops.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
       const stored = await getJson(`${longGateway.url}/api/conversation/session/${sessionId}`);

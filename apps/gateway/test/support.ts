@@ -1,5 +1,4 @@
 import type { INestApplication } from '@nestjs/common';
-import { chromium } from 'playwright-core';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -77,8 +76,9 @@ export interface TestGateway {
 
 export async function startTestGateway(natsUrl: string, overrides: Partial<GatewayConfig> = {}): Promise<TestGateway> {
   process.env.NATS_URL = natsUrl;
-  // No rate limit unless a test asks for one: suites send many requests from one address.
-  const config = { ...loadGatewayConfig({}), port: await freePort(), rateLimitPerMinute: 0, ...overrides };
+  // No rate limit or stream cap unless a test asks for one: suites send many requests from one address.
+  const defaults = loadGatewayConfig({});
+  const config = { ...defaults, port: await freePort(), rateLimitPerMinute: 0, edge: { ...defaults.edge, maxStreamsPerClient: 0 }, ...overrides };
   const app = await startGateway(config);
   const url = `http://127.0.0.1:${config.port}`;
   return { app, url, close: () => app.close() };
@@ -140,17 +140,3 @@ export function parseWav(bytes: Uint8Array) {
   return { channels, sampleRate, bitsPerSample, dataBytes, samples: dataBytes / (bitsPerSample / 8) / channels, fileBytes: view.length };
 }
 
-/**
- * Debian's Chromium, headless, with a fake microphone playing `microphoneWav` (append `%noloop`
- * to play it once; it loops otherwise) and audio allowed to play without a click.
- */
-export function launchChromium(microphoneWav: string) {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_BIN ?? '/usr/bin/chromium',
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--autoplay-policy=no-user-gesture-required',
-      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${microphoneWav}`,
-    ],
-  });
-}

@@ -167,7 +167,7 @@ describe('text conversation through the gateway, the broker and the real llm-ser
     const scenarios = await getJson(`${gateway.url}/api/health/scenarios`);
     expect(scenarios.body.count).toBe(9);
     expect(scenarios.body.scenarios.greeting).toBe('Practice basic greetings and introductions');
-    expect((await getJson(`${gateway.url}/api/health`)).body).toEqual({ status: 'healthy', message: expect.any(String) });
+    expect((await getJson(`${gateway.url}/api/health`)).body).toEqual({ status: 'healthy', message: expect.any(String), demo: false });
   });
 
   it('exposes Prometheus metrics on the gateway', async () => {

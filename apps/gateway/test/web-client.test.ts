@@ -1,14 +1,15 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { LANGUAGE_CODES } from '@parley/contracts';
-import { writeTinyGguf } from '@parley/models/fixtures/gguf';
-import { writeTinyPiperVoice } from '@parley/models/fixtures/piper';
-import { writeTinyWhisperModel } from '@parley/models/fixtures/whisper';
-import { freePort, spawnService, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
-import { getJson, launchChromium, makeSpeech, startLlmService, startTestGateway, STT_SERVICE_MAIN, TTS_SERVICE_MAIN, type TestGateway } from './support.js';
+import { startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
+import { getJson, makeSpeech, startTestGateway, type TestGateway } from './support.js';
+import { launchChromium, startModelServices } from './system-support.js';
 
+/** Screenshots are kept here as test artifacts (gitignored). */
+const ARTIFACTS = process.env.PARLEY_TEST_ARTIFACTS ?? fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
 
 /**
  * The web client the gateway serves, in headless Chromium (Debian's), against the whole system on
@@ -26,19 +27,10 @@ describe('the web client in a browser', () => {
     nats = await startNatsServer();
     dir = await mkdtemp(join(tmpdir(), 'parley-web-'));
     const speech = makeSpeech(dir, 'Hello, I would like a coffee please.');
-    const gguf = await writeTinyGguf(join(dir, 'tiny.gguf'));
-    const whisper = await writeTinyWhisperModel(join(dir, 'whisper.bin'));
-    const voice = await writeTinyPiperVoice(join(dir, 'voice'));
-    services.push(startLlmService(nats.url, gguf.path, await freePort()));
-    services.push(
-      spawnService('stt-service', STT_SERVICE_MAIN, { NATS_URL: nats.url, STT_MODEL_PATH: whisper.path, STT_HTTP_PORT: String(await freePort()) }),
-      spawnService('tts-service', TTS_SERVICE_MAIN, {
-        NATS_URL: nats.url,
-        TTS_HTTP_PORT: String(await freePort()),
-        TTS_VOICES: JSON.stringify([{ id: 'tiny', languages: LANGUAGE_CODES, model: voice.model, tokens: voice.tokens }]),
-      }),
-    );
-    gateway = await startTestGateway(nats.url);
+    services.push(...(await startModelServices(nats.url, dir)));
+    // The suite runs on the generated models: the gateway says so, as `npm start` does in demo mode.
+    gateway = await startTestGateway(nats.url, { demo: true });
+    await mkdir(ARTIFACTS, { recursive: true });
     await waitUntil(async () => (await getJson(`${gateway.url}/api/health/ready`)).status === 200, 'every model to load', 60_000);
     browser = await launchChromium(speech.wav);
     page = await browser.newPage();
@@ -66,7 +58,7 @@ describe('the web client in a browser', () => {
     await page.waitForFunction(() => (window as any).parley.lastComplete !== null);
     const complete = await page.evaluate(() => (window as any).parley.lastComplete);
     expect(await page.locator('#messages li.user').first().textContent()).toBe('Hola');
-    expect(await page.locator('#messages li.assistant').first().textContent()).toBe(complete.full_response);
+    expect(await page.locator('#messages li.assistant .text').first().textContent()).toBe(complete.full_response);
     await page.waitForFunction(() => (window as any).parley.audioPlayed > 1);
   });
 
@@ -85,6 +77,60 @@ describe('the web client in a browser', () => {
     expect(await page.evaluate(() => localStorage.getItem('parley.session'))).toBe(sessionBefore);
     const { body } = await getJson(`${gateway.url}/api/conversation/session/${sessionBefore}`);
     expect(body.count).toBe(4);
-    await page.screenshot({ path: join(tmpdir(), 'parley-web-client.png') });
+    await page.screenshot({ path: join(ARTIFACTS, 'web-client-voice-turn.png') });
+  });
+
+  it('shows a demo banner when the system runs on demo models', async () => {
+    await page.waitForSelector('#demo-banner:not([hidden])');
+    expect(await page.locator('#demo-banner').textContent()).toMatch(/Demo mode.*nonsense words/s);
+  });
+
+  it('shows the typed turn\'s corrections under the learner\'s bubble and a translation toggle that works, by mouse and keyboard', async () => {
+    await page.selectOption('#native-language', 'de');
+    const turns = await page.locator('#messages li.assistant').count();
+    await page.fill('#message', 'Yo tener hambre');
+    await page.press('#message', 'Enter');
+    await page.waitForFunction((n) => document.querySelectorAll('#messages li.assistant .translate').length > n, turns, { timeout: 30_000 });
+    const feedback = await page.evaluate(() => (window as any).parley.lastFeedback);
+    // The correction block follows the learner's bubble: each correction struck through and fixed, or a check.
+    const block = page.locator('#messages li.user + li.corrections').last();
+    await block.waitFor();
+    expect(await block.locator('del').allTextContents()).toEqual(feedback.corrections.map((c: { original: string }) => c.original));
+    expect(await block.locator('ins').allTextContents()).toEqual(feedback.corrections.map((c: { corrected: string }) => c.corrected));
+    expect((await block.textContent())!.includes('Nothing to correct')).toBe(feedback.corrections.length === 0);
+    // The translation is hidden until asked for.
+    const answer = page.locator('#messages li.assistant').last();
+    const toggle = answer.locator('button.translate');
+    expect(await answer.locator('.translation').isHidden()).toBe(true);
+    await toggle.click();
+    expect(await answer.locator('.translation').textContent()).toBe(feedback.translation);
+    expect(await answer.locator('.translation').isVisible()).toBe(true);
+    expect(await toggle.getAttribute('aria-expanded')).toBe('true');
+    await toggle.focus();
+    await page.keyboard.press('Enter');
+    expect(await answer.locator('.translation').isHidden()).toBe(true);
+    expect(await toggle.getAttribute('aria-expanded')).toBe('false');
+    // A replay button for the spoken answer.
+    expect(await answer.locator('button.replay').getAttribute('aria-label')).toBe('Replay this answer');
+    await page.screenshot({ path: join(ARTIFACTS, 'web-client-feedback.png') });
+  });
+
+  it('lists the learner\'s words for the current language, and exports them as CSV', async () => {
+    await page.waitForFunction(() => document.querySelectorAll('#vocabulary li strong').length > 0);
+    const shown = await page.locator('#vocabulary li strong').allTextContents();
+    const learnerId = await page.evaluate(() => (window as any).parley.learnerId);
+    const { body } = await getJson(`${gateway.url}/api/learners/${learnerId}/vocabulary?language=es`);
+    expect(shown).toEqual(body.vocabulary.map((w: { word: string }) => w.word));
+    const href = await page.locator('#vocabulary-export').getAttribute('href');
+    expect(href).toBe(`/api/learners/${learnerId}/vocabulary?language=es&format=csv`);
+    const rows = parseCsv(await (await fetch(`${gateway.url}${href}`)).text(), { columns: true }) as { word: string }[];
+    expect(rows.map((r) => r.word)).toEqual(shown);
+  });
+
+  it('fits a phone screen', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await page.locator('#message').isVisible()).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'web-client-phone.png'), fullPage: true });
   });
 });

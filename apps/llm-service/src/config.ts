@@ -9,6 +9,8 @@ export interface LlmServiceConfig {
   /** Hard ceiling on one generation, in case a caller's cancel is lost. */
   maxRequestMs: number;
   httpPort: number;
+  /** Bench-only: where to publish per-chunk engine timestamps (unset: off). */
+  benchStampSubject?: string;
 }
 
 export function loadConfig(): LlmServiceConfig {
@@ -25,5 +27,6 @@ export function loadConfig(): LlmServiceConfig {
     maxQueued: envInt('LLM_MAX_QUEUED', 16, { min: 0 }),
     maxRequestMs: envInt('LLM_MAX_REQUEST_MS', 300_000),
     httpPort: envInt('LLM_HTTP_PORT', 9101, { min: 0, max: 65535 }),
+    benchStampSubject: process.env.LLM_BENCH_STAMP_SUBJECT || undefined,
   };
 }

@@ -66,9 +66,9 @@ describe('stt-service: transcription through NATS and the real whisper-server', 
   }
 
   /** Uploads, calls the subject like the gateway does, and returns every reply. */
-  async function transcribeAll(bytes: Uint8Array, language = 'auto'): Promise<{ replies: Transcription[]; object: string }> {
+  async function transcribeAll(bytes: Uint8Array, language = 'auto', candidates?: string[]): Promise<{ replies: Transcription[]; object: string }> {
     const object = await upload(bytes);
-    const request = { request_id: randomUUID().replaceAll('-', ''), audio_object: object, language };
+    const request = { request_id: randomUUID().replaceAll('-', ''), audio_object: object, language, candidate_languages: candidates };
     const replies = await lastValueFrom(
       streamRequest(client, request, {
         service: 'stt',
@@ -81,8 +81,8 @@ describe('stt-service: transcription through NATS and the real whisper-server', 
     return { replies, object };
   }
 
-  async function transcribe(bytes: Uint8Array, language = 'auto'): Promise<Transcription> {
-    const { replies, object } = await transcribeAll(bytes, language);
+  async function transcribe(bytes: Uint8Array, language = 'auto', candidates?: string[]): Promise<Transcription> {
+    const { replies, object } = await transcribeAll(bytes, language, candidates);
     expect(replies).toHaveLength(1);
     expect(await isGone(object)).toBe(true); // deleted after use
     return replies[0]!;
@@ -196,6 +196,18 @@ describe('stt-service: transcription through NATS and the real whisper-server', 
     expect(t.language).toBe('es');
     expect(t.language_probability).toBeNull();
     expect(t.text.trim().length).toBeGreaterThan(0);
+  });
+
+  it('transcribes in the likeliest of the candidate languages, again in it when whisper chose another', async () => {
+    // English speech: English wins between Spanish and English, with its detected probability.
+    const between = await transcribe(files['speech.wav']!, 'auto', ['es', 'en']);
+    expect(between.language).toBe('en');
+    expect(between.language_probability).toBeGreaterThan(0.5);
+    // Neither candidate is what whisper hears: the transcript is still in one of them.
+    const neither = await transcribe(files['speech.wav']!, 'auto', ['es', 'fr']);
+    expect(['es', 'fr']).toContain(neither.language);
+    expect(neither.language_probability).toBeLessThan(between.language_probability!);
+    expect(neither.text.trim().length).toBeGreaterThan(0);
   });
 
   it.each(['speech.webm', 'speech.mp3', 'speech.m4a', 'stereo44k.wav', 's24.wav', 'f32.wav', 'f64.wav'])(

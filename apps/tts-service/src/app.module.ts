@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { SUBJECTS } from '@parley/contracts';
-import { ConcurrencyGate, MetricsModule, NatsConnectionModule, ResidentModelModule } from '@parley/service-kit';
+import { ConcurrencyGate, MetricsModule, NatsConnectionModule, ResidentModelModule, ServiceMetrics } from '@parley/service-kit';
 import type { TtsServiceConfig } from './config.js';
 import { SherpaOnnxTtsEngine } from './engine/sherpa-onnx.engine.js';
 import { TTS_ENGINE } from './engine/tts-engine.port.js';
@@ -8,6 +8,7 @@ import { MAX_PCM_BYTES_PER_MESSAGE, SYNTHESIS_OPTIONS, type SynthesisOptions } f
 import { SynthesizeMessageController } from './synthesize/synthesize.message.controller.js';
 import { SynthesizeUseCase } from './synthesize/synthesize.use-case.js';
 import { TTS_CONFIG } from './tokens.js';
+import { VoicesMessageController } from './voices/voices.message.controller.js';
 
 @Module({})
 export class TtsServiceModule {
@@ -28,12 +29,12 @@ export class TtsServiceModule {
           healthSubject: SUBJECTS.tts.health,
         }),
       ],
-      controllers: [SynthesizeMessageController],
+      controllers: [SynthesizeMessageController, VoicesMessageController],
       providers: [
         { provide: TTS_CONFIG, useValue: config },
         { provide: SYNTHESIS_OPTIONS, useValue: options },
         // Generations at once on all voices; a bounded queue beyond.
-        { provide: ConcurrencyGate, useValue: new ConcurrencyGate(config.maxConcurrent, config.maxQueued) },
+        { provide: ConcurrencyGate, inject: [ServiceMetrics], useFactory: (metrics: ServiceMetrics) => metrics.watchConcurrencyGate(new ConcurrencyGate(config.maxConcurrent, config.maxQueued)) },
         SynthesizeUseCase,
       ],
     };

@@ -5,7 +5,11 @@ import { synthesizeHttpRequestSchema, textTurnRequestSchema } from './http.js';
 describe('payload validation', () => {
   it('refuses a chat whose last message is not the user', () => {
     expect(() =>
-      parsePayload(chatRequestSchema, { request_id: 'abcdefgh', messages: [{ role: 'assistant', content: 'hi' }] }, 'chat request'),
+      parsePayload(
+        chatRequestSchema,
+        { request_id: 'abcdefgh', messages: [{ role: 'assistant', content: 'hi' }] },
+        'chat request',
+      ),
     ).toThrow(/Invalid chat request: messages: the last message must be from the user/);
   });
 
@@ -15,6 +19,8 @@ describe('payload validation', () => {
       language: 'en',
       difficulty: 'beginner',
       scenario: 'greeting',
+      feedback: false,
+      native_language: 'en',
     });
   });
 

@@ -1,6 +1,11 @@
 import { z } from 'zod';
-import type { LanguageCode, LanguageInfo, ScenarioId } from './catalog.js';
-import { SERVICE_NAMES, type ServiceName } from './services.js';
+import type {
+  gatewayHealthResponseSchema,
+  modelsHealthResponseSchema,
+  scenariosResponseSchema,
+} from './http-responses.js';
+import type { LanguageCode, LanguageInfo } from './catalog.js';
+import { SERVICE_NAMES } from './services.js';
 
 /** What a service says of its model. `unavailable` is only ever said by the gateway (no answer). */
 export const modelStatusSchema = z.enum(['loading', 'loaded', 'not_loaded', 'error']);
@@ -19,16 +24,10 @@ export const serviceHealthSchema = z.object({
 export type ServiceHealth = z.infer<typeof serviceHealthSchema>;
 
 /** GET /api/health */
-export interface GatewayHealthResponse {
-  status: 'healthy';
-  message: string;
-}
+export type GatewayHealthResponse = z.infer<typeof gatewayHealthResponseSchema>;
 
 /** GET /api/health/models and /api/health/ready (503 unless every model is loaded). */
-export interface ModelsHealthResponse {
-  status: 'ok' | 'degraded';
-  models: Record<ServiceName, ReportedModelStatus>;
-}
+export type ModelsHealthResponse = z.infer<typeof modelsHealthResponseSchema>;
 
 /** GET /api/health/languages */
 export interface LanguagesResponse {
@@ -37,7 +36,4 @@ export interface LanguagesResponse {
 }
 
 /** GET /api/health/scenarios */
-export interface ScenariosResponse {
-  scenarios: Record<ScenarioId, string>;
-  count: number;
-}
+export type ScenariosResponse = z.infer<typeof scenariosResponseSchema>;

@@ -1,7 +1,13 @@
 import { z } from 'zod';
+import type {
+  clearSessionResponseSchema,
+  sessionResponseSchema,
+  speakTurnResponseSchema,
+  textTurnResponseSchema,
+  transcribeHttpResponseSchema,
+} from './http-responses.js';
 import { DIFFICULTIES, LANGUAGE_CODES, SCENARIO_IDS } from './catalog.js';
 import { speakableTextSchema } from './tts.js';
-import type { TranscriptSegment } from './stt.js';
 
 /** Limits at the HTTP edge; the gateway reads overrides from its environment. */
 export const HTTP_LIMITS = {
@@ -10,6 +16,11 @@ export const HTTP_LIMITS = {
 } as const;
 
 export const sessionIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, _ or -');
+
+/** Learner ids are KV keys and appear in URLs: the same alphabet as session ids. */
+export const learnerIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, _ or -');
 
@@ -37,6 +48,21 @@ export const speechRateField = z.coerce
   .min(0.25, 'must be at least 0.25')
   .max(4, 'must be at most 4');
 
+/** A yes/no field: JSON true/false, or (form fields arrive as strings) `true`/`false`/`1`/`0`. */
+const flagField = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1')], {
+  error: 'must be true or false',
+});
+
+/** Turn options added by Parley to every turn route (../shared/API.md); old clients send none. */
+const turnOptions = {
+  /** One `feedback` event per turn (blocking routes: a `feedback` field). */
+  feedback: flagField.default(false),
+  /** Language of explanations and translations, and of a beginner's answers. */
+  native_language: languageField.default('en'),
+  /** The turn counts toward that learner's progress. */
+  learner_id: learnerIdSchema.optional(),
+};
+
 /** Body of POST /api/conversation/synthesize (form or JSON). */
 export const synthesizeHttpRequestSchema = z.object({
   text: speakableTextSchema,
@@ -49,7 +75,7 @@ export type SynthesizeHttpRequest = z.infer<typeof synthesizeHttpRequestSchema>;
 /** Body of POST /api/conversation/text and /text-stream. */
 export const textTurnRequestSchema = z.object({
   message: z
-    .string({ error: 'is required (the learner\'s message as text)' })
+    .string({ error: "is required (the learner's message as text)" })
     .trim()
     .min(1, 'must not be empty')
     .max(HTTP_LIMITS.messageMaxChars, `must be at most ${HTTP_LIMITS.messageMaxChars} characters`),
@@ -62,6 +88,7 @@ export const textTurnRequestSchema = z.object({
   tts: z.boolean().optional(),
   speech_rate: speechRateField.optional(),
   voice: z.string().max(100).optional(),
+  ...turnOptions,
 });
 export type TextTurnRequest = z.infer<typeof textTurnRequestSchema>;
 
@@ -81,6 +108,7 @@ export const speakRequestSchema = z.object({
   session_id: sessionIdSchema.optional(),
   speech_rate: speechRateField.optional(),
   voice: z.string().max(100).optional(),
+  ...turnOptions,
 });
 export type SpeakRequest = z.infer<typeof speakRequestSchema>;
 
@@ -89,39 +117,16 @@ export const transcribeHttpRequestSchema = z.object({
   language: z.union([z.literal('auto'), languageField]).default('auto'),
 });
 
+// The answers' types, from their schemas (http-responses.ts, which the OpenAPI document uses too).
+/** What a blocking turn route adds when the turn asked for feedback: the feedback, or why there is none. */
+export type TurnFeedbackFields = Pick<TextTurnResponse, 'feedback' | 'feedback_error'>;
 /** POST /api/conversation/text */
-export interface TextTurnResponse {
-  response: string;
-  language: string;
-  session_id: string;
-}
-
+export type TextTurnResponse = z.infer<typeof textTurnResponseSchema>;
 /** POST /api/conversation/speak */
-export interface SpeakTurnResponse {
-  response: string;
-  language: string;
-  detected_language: string | null;
-  transcribed_text: string;
-  session_id: string;
-}
-
+export type SpeakTurnResponse = z.infer<typeof speakTurnResponseSchema>;
 /** POST /api/conversation/transcribe */
-export interface TranscribeHttpResponse {
-  text: string;
-  language: string;
-  language_probability: number | null;
-  segments: TranscriptSegment[];
-}
-
+export type TranscribeHttpResponse = z.infer<typeof transcribeHttpResponseSchema>;
 /** GET /api/conversation/session/{id} (an unknown session has no messages). */
-export interface SessionResponse {
-  session_id: string;
-  messages: StoredMessage[];
-  count: number;
-}
-
+export type SessionResponse = z.infer<typeof sessionResponseSchema>;
 /** DELETE /api/conversation/session/{id} */
-export interface ClearSessionResponse {
-  status: 'cleared';
-  session_id: string;
-}
+export type ClearSessionResponse = z.infer<typeof clearSessionResponseSchema>;

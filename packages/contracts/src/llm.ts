@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { responseFormatSchema } from './json-schema.js';
 
 /** Limits on what a caller may ask of the LLM service. */
 export const LLM_LIMITS = {
@@ -27,6 +28,19 @@ export const chatRequestSchema = z.object({
     .refine((messages) => messages.at(-1)?.role === 'user', 'the last message must be from the user'),
   max_tokens: z.number().int().min(LLM_LIMITS.maxTokens.min).max(LLM_LIMITS.maxTokens.max).optional(),
   temperature: z.number().min(LLM_LIMITS.temperature.min).max(LLM_LIMITS.temperature.max).optional(),
+  /** Constrains the answer to JSON (any object, or one matching a schema); free text without it. */
+  response_format: responseFormatSchema.optional(),
+  /** Nucleus sampling: only the likeliest tokens whose probabilities add up to top_p (0-1]. */
+  top_p: z.number().gt(0).max(1).optional(),
+  /** Same seed, same request, same model: the same answer (at temperature > 0). */
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .optional(),
+  /** Generation stops before the first of these; the answer does not contain it (stop_reason `stop_trigger`). */
+  stop: z.array(z.string().min(1).max(64)).max(4).optional(),
 });
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
 
@@ -44,6 +58,12 @@ export const chatStreamMessageSchema = z.discriminatedUnion('type', [
     model: z.string(),
     /** Which replica generated the stream (host:pid), for logs and tests. */
     replica: z.string(),
+    /**
+     * With `response_format`: the parsed answer, present exactly when the JSON is complete and
+     * matches the schema. `stop_reason: "max_tokens"` without `value` means the JSON was cut by
+     * the token limit; it is never passed on as valid.
+     */
+    value: z.record(z.string(), z.unknown()).optional(),
   }),
 ]);
 export type ChatStreamMessage = z.infer<typeof chatStreamMessageSchema>;

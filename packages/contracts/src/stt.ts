@@ -7,6 +7,11 @@ export const transcribeRequestSchema = z.object({
   audio_object: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
   /** A catalog language code as a hint, or `auto` to detect. */
   language: z.string().regex(/^(auto|[a-z]{2,3})$/).default('auto'),
+  /**
+   * With `auto`: the languages the speaker may be using (a learner's target and native language);
+   * the transcript is in the likeliest of them, whatever else the recogniser detects.
+   */
+  candidate_languages: z.array(z.string().regex(/^[a-z]{2,3}$/)).min(1).max(5).optional(),
 });
 export type TranscribeRequest = z.input<typeof transcribeRequestSchema>;
 

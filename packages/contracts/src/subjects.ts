@@ -19,6 +19,8 @@ export const SUBJECTS = {
   tts: {
     synthesize: `${SUBJECT_PREFIX}.tts.synthesize`,
     health: `${SUBJECT_PREFIX}.tts.health`,
+    /** The resident voices: {} in, TtsVoicesReply out. */
+    voices: `${SUBJECT_PREFIX}.tts.voices`,
   },
 } as const;
 

@@ -59,3 +59,27 @@ export const synthesizeStreamMessageSchema = z.discriminatedUnion('type', [
   }),
 ]);
 export type SynthesizeStreamMessage = z.infer<typeof synthesizeStreamMessageSchema>;
+
+/** One resident voice, as the tts-service reports it on `SUBJECTS.tts.voices`. */
+export const residentVoiceSchema = z.object({
+  id: z.string(),
+  /** Language codes the voice speaks (lower case, e.g. `en`, `pt-br`). */
+  languages: z.array(z.string()),
+  sample_rate: z.number().int().positive(),
+  speakers: z.number().int().positive(),
+});
+export type ResidentVoice = z.infer<typeof residentVoiceSchema>;
+
+/** Reply of `SUBJECTS.tts.voices`: the voices this replica has loaded (empty while loading). */
+export const ttsVoicesReplySchema = z.object({
+  voices: z.array(residentVoiceSchema),
+  /** Spoken for a language that has no voice of its own. */
+  default_voice: z.string(),
+});
+export type TtsVoicesReply = z.infer<typeof ttsVoicesReplySchema>;
+
+/** Body of GET /api/conversation/voices: per catalog language, the voice ids it can be spoken with (loaded first). */
+export const voicesHttpResponseSchema = z.object({
+  voices: z.record(z.string(), z.array(z.string())),
+});
+export type VoicesHttpResponse = z.infer<typeof voicesHttpResponseSchema>;

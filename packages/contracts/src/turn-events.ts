@@ -1,4 +1,5 @@
 import type { ErrorCode } from './errors.js';
+import type { Feedback } from './feedback.js';
 
 /**
  * The timing keys of `complete.timings`, in milliseconds: `stt_ms` (voice turns: upload to
@@ -32,7 +33,11 @@ export interface TurnEventMap {
     /** Parley extension: false when speech was asked for but the tts-service failed mid-turn. */
     audio_available?: boolean;
     audio_error?: string;
+    /** Parley extension: the turn asked for feedback and got none (failed, timed out, cut); why. */
+    feedback_error?: string;
   };
+  /** With `"feedback":true`: after the last `response_chunk`, before `complete`. */
+  feedback: Feedback;
   error: { error: string; code: ErrorCode };
 }
 

@@ -17,10 +17,15 @@ const ascii = (bytes: Uint8Array, start: number, length: number): string =>
  * - fLaC → flac
  */
 export function sniffContainer(bytes: Uint8Array): AudioContainer | undefined {
-  if (bytes.length >= 12 && (ascii(bytes, 0, 4) === 'RIFF' || ascii(bytes, 0, 4) === 'RF64') && ascii(bytes, 8, 4) === 'WAVE') {
+  if (
+    bytes.length >= 12 &&
+    (ascii(bytes, 0, 4) === 'RIFF' || ascii(bytes, 0, 4) === 'RF64') &&
+    ascii(bytes, 8, 4) === 'WAVE'
+  ) {
     return 'wav';
   }
-  if (bytes.length >= 4 && bytes[0] === 0x1a && bytes[1] === 0x45 && bytes[2] === 0xdf && bytes[3] === 0xa3) return 'webm';
+  if (bytes.length >= 4 && bytes[0] === 0x1a && bytes[1] === 0x45 && bytes[2] === 0xdf && bytes[3] === 0xa3)
+    return 'webm';
   if (bytes.length >= 4 && ascii(bytes, 0, 4) === 'OggS') return 'ogg';
   if (bytes.length >= 4 && ascii(bytes, 0, 4) === 'fLaC') return 'flac';
   if (bytes.length >= 10 && ascii(bytes, 0, 3) === 'ID3' && bytes[3]! < 0xff && bytes[4]! < 0xff) return 'mp3';

@@ -5,7 +5,7 @@ import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { queueGroup, type ServiceName } from '@parley/contracts';
 import { BinaryAwareNatsSerializer } from './binary-transport.js';
 import { logLevels } from './logging.js';
-import { natsUrl } from './nats.js';
+import { NATS_RECONNECT, natsUrl } from './nats.js';
 
 export interface ServiceBootstrapOptions {
   service: ServiceName;
@@ -29,6 +29,7 @@ export async function bootstrapService(options: ServiceBootstrapOptions): Promis
       transport: Transport.NATS,
       options: {
         servers: natsUrl(),
+        ...NATS_RECONNECT,
         queue: queueGroup(options.service),
         name: `${options.service}-service`,
         ...(options.binaryReplies ? { serializer: new BinaryAwareNatsSerializer() } : {}),
@@ -38,6 +39,8 @@ export async function bootstrapService(options: ServiceBootstrapOptions): Promis
   );
   await app.startAllMicroservices();
   await app.listen(options.httpPort, '0.0.0.0');
-  logger.log(`listening on NATS ${natsUrl()} (queue ${queueGroup(options.service)}), metrics on ${await app.getUrl()}/metrics`);
+  logger.log(
+    `listening on NATS ${natsUrl()} (queue ${queueGroup(options.service)}), metrics on ${await app.getUrl()}/metrics`,
+  );
   return app;
 }

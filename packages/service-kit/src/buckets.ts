@@ -4,20 +4,25 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { BucketDefinition } from '@parley/contracts';
+import { bucketReplicas } from './nats.js';
 
 const logger = new Logger('buckets');
 const nanos = (ms: number) => ms * 1_000_000;
 
 /** A JetStream object store with the definition's settings, whoever created it first and however. */
 export async function openObjectStore(nats: NatsConnection, bucket: BucketDefinition): Promise<ObjectStore> {
-  const open = () => new Objm(nats).create(bucket.name, { ttl: nanos(bucket.ttlMs), description: bucket.description });
-  return openBucket(nats, `OBJ_${bucket.name}`, bucket, open);
+  const replicas = bucketReplicas('object-store');
+  const open = () =>
+    new Objm(nats).create(bucket.name, { ttl: nanos(bucket.ttlMs), description: bucket.description, replicas });
+  return openBucket(nats, `OBJ_${bucket.name}`, { ...bucket, replicas }, open);
 }
 
 /** A JetStream key-value bucket (one value per key) with the definition's settings. */
 export async function openKeyValue(nats: NatsConnection, bucket: BucketDefinition): Promise<KV> {
-  const open = () => new Kvm(nats).create(bucket.name, { history: 1, ttl: bucket.ttlMs, description: bucket.description });
-  return openBucket(nats, `KV_${bucket.name}`, bucket, open);
+  const replicas = bucketReplicas('kv');
+  const open = () =>
+    new Kvm(nats).create(bucket.name, { history: 1, ttl: bucket.ttlMs, description: bucket.description, replicas });
+  return openBucket(nats, `KV_${bucket.name}`, { ...bucket, replicas }, open);
 }
 
 /**
@@ -27,7 +32,15 @@ export async function openKeyValue(nats: NatsConnection, bucket: BucketDefinitio
  * change), the bucket is used as it is and the difference logged, never a start-up failure.
  * Two processes creating it at the same instant race; the loser opens the winner's bucket.
  */
-async function openBucket<B>(nats: NatsConnection, stream: string, bucket: BucketDefinition, open: () => Promise<B>): Promise<B> {
+/** A bucket definition with the replica count this deployment asks for (NATS_KV_REPLICAS, NATS_OBJECT_STORE_REPLICAS). */
+type ReplicatedBucket = BucketDefinition & { replicas: number };
+
+async function openBucket<B>(
+  nats: NatsConnection,
+  stream: string,
+  bucket: ReplicatedBucket,
+  open: () => Promise<B>,
+): Promise<B> {
   let opened: B;
   try {
     opened = await open();
@@ -39,13 +52,20 @@ async function openBucket<B>(nats: NatsConnection, stream: string, bucket: Bucke
   return opened;
 }
 
-async function applySettings(jsm: JetStreamManager, stream: string, bucket: BucketDefinition): Promise<void> {
+async function applySettings(jsm: JetStreamManager, stream: string, bucket: ReplicatedBucket): Promise<void> {
   const { config } = await jsm.streams.info(stream);
-  if (config.max_age === nanos(bucket.ttlMs)) return;
+  if (config.max_age === nanos(bucket.ttlMs) && config.num_replicas === bucket.replicas) return;
+  const was = `TTL ${config.max_age / 1e6} ms, ${config.num_replicas} replica(s)`;
+  const wanted = `TTL ${bucket.ttlMs} ms, ${bucket.replicas} replica(s)`;
   try {
-    await jsm.streams.update(stream, { ...config, max_age: nanos(bucket.ttlMs), description: bucket.description });
-    logger.log(`bucket ${bucket.name}: TTL updated from ${config.max_age / 1e6} ms to ${bucket.ttlMs} ms`);
+    await jsm.streams.update(stream, {
+      ...config,
+      max_age: nanos(bucket.ttlMs),
+      num_replicas: bucket.replicas,
+      description: bucket.description,
+    });
+    logger.log(`bucket ${bucket.name}: updated from ${was} to ${wanted}`);
   } catch (error) {
-    logger.warn(`bucket ${bucket.name} kept its TTL of ${config.max_age / 1e6} ms (wanted ${bucket.ttlMs} ms): ${String(error)}`);
+    logger.warn(`bucket ${bucket.name} kept ${was} (wanted ${wanted}): ${String(error)}`);
   }
 }

@@ -39,7 +39,10 @@ export class ConcurrencyGate {
     }
     if (this.waiting.length >= this.maxQueued) {
       return Promise.reject(
-        new ParleyError('SERVICE_BUSY', `busy: ${this.running} running and ${this.waiting.length} waiting; try again shortly`),
+        new ParleyError(
+          'SERVICE_BUSY',
+          `busy: ${this.running} running and ${this.waiting.length} waiting; try again shortly`,
+        ),
       );
     }
     return new Promise<void>((resolve, reject) => {

@@ -33,7 +33,9 @@ describe('engineRequest', () => {
   it('streams what the engine emits, then its last values, and counts the request ok', async () => {
     const { metrics, model, gate, value } = await setUp();
     const engine = slowToStop(0);
-    const out = await lastValueFrom(engineRequest({ operation: 'chat', model, gate, metrics, run: engine.run }).pipe(toArray()));
+    const out = await lastValueFrom(
+      engineRequest({ operation: 'chat', model, gate, metrics, run: engine.run }).pipe(toArray()),
+    );
     expect(out.at(-1)).toBe('done');
     expect(out).toHaveLength(101);
     expect(await value('parley_request_duration_seconds_count', { outcome: 'ok' })).toBe(1);
@@ -46,7 +48,10 @@ describe('engineRequest', () => {
     expect(engine.state.stopped).toBe(false);
     expect(await value('parley_requests_in_flight')).toBe(1);
     expect(gate.active).toBe(1);
-    await waitUntil(async () => (await value('parley_request_duration_seconds_count', { outcome: 'cancelled' })) === 1, 'the cancel counted');
+    await waitUntil(
+      async () => (await value('parley_request_duration_seconds_count', { outcome: 'cancelled' })) === 1,
+      'the cancel counted',
+    );
     expect(engine.state.stopped).toBe(true);
     expect(await value('parley_requests_in_flight')).toBe(0);
     expect(await value('parley_cancel_to_stop_seconds_count')).toBe(1);
@@ -57,7 +62,9 @@ describe('engineRequest', () => {
     const { metrics, model, gate, value } = await setUp();
     const engine = slowToStop(0);
     const timeout = { ms: 20, message: 'took longer than 20 ms' };
-    await expect(lastValueFrom(engineRequest({ operation: 'chat', model, gate, metrics, run: engine.run, timeout }))).rejects.toMatchObject({
+    await expect(
+      lastValueFrom(engineRequest({ operation: 'chat', model, gate, metrics, run: engine.run, timeout })),
+    ).rejects.toMatchObject({
       code: 'TIMEOUT',
       message: 'took longer than 20 ms',
     });
@@ -70,7 +77,9 @@ describe('engineRequest', () => {
     const run = async () => {
       throw new Error('native crash');
     };
-    await expect(lastValueFrom(engineRequest({ operation: 'chat', model, gate, metrics, run }))).rejects.toMatchObject({ code: 'MODEL_NOT_LOADED' });
+    await expect(lastValueFrom(engineRequest({ operation: 'chat', model, gate, metrics, run }))).rejects.toMatchObject({
+      code: 'MODEL_NOT_LOADED',
+    });
     await model.load(async () => undefined);
     await expect(lastValueFrom(engineRequest({ operation: 'chat', model, gate, metrics, run }))).rejects.toMatchObject({
       code: 'ENGINE_FAILED',

@@ -17,6 +17,8 @@ export interface EngineRequestOptions<T> {
    * aborts.
    */
   run: (emit: (value: T) => void, signal: AbortSignal) => Promise<T[]>;
+  /** The outcome label of a request whose work ended normally, from its last values (default `ok`). */
+  outcome?: (last: T[]) => string;
   /** Work still running after this long is stopped (the signal aborts) and fails with TIMEOUT. */
   timeout?: { ms: number; message: string };
 }
@@ -56,7 +58,7 @@ export function engineRequest<T>(options: EngineRequestOptions<T>): Observable<T
       .then(
         (last) =>
           engineStopped(() => {
-            endRequest('ok');
+            endRequest(options.outcome?.(last) ?? 'ok');
             for (const value of last) subscriber.next(value);
             subscriber.complete();
           }),
@@ -76,7 +78,11 @@ export function engineRequest<T>(options: EngineRequestOptions<T>): Observable<T
   });
 }
 
-function withTimeout<R>(work: Promise<R>, abort: AbortController, limit: EngineRequestOptions<unknown>['timeout']): Promise<R> {
+function withTimeout<R>(
+  work: Promise<R>,
+  abort: AbortController,
+  limit: EngineRequestOptions<unknown>['timeout'],
+): Promise<R> {
   if (!limit) return work;
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {

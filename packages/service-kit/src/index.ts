@@ -15,3 +15,5 @@ export * from './stream-handler.js';
 export * from './engine-request.js';
 export * from './buckets.js';
 export * from './audio-container.js';
+export * from './probes.js';
+export * from './broker.js';

@@ -29,7 +29,10 @@ export class ModelLifecycle {
   /** Throws MODEL_NOT_LOADED (503) unless the model is loaded: requests never reach an unloaded engine. */
   requireLoaded(): void {
     if (this.status !== 'loaded') {
-      throw new ParleyError('MODEL_NOT_LOADED', `the ${this.service} model is ${this.status}; try again when it is loaded`);
+      throw new ParleyError(
+        'MODEL_NOT_LOADED',
+        `the ${this.service} model is ${this.status}; try again when it is loaded`,
+      );
     }
   }
 
@@ -45,7 +48,7 @@ export class ModelLifecycle {
       await load();
       this.loads += 1;
       this.status = 'loaded';
-      this.metrics.markModelLoaded(this.modelName);
+      this.metrics.markModelLoaded(this.modelName, performance.now() - started);
       this.logger.log(
         `model ${this.modelName} loaded in ${Math.round(performance.now() - started)} ms (load #${this.loads} of this process)`,
       );

@@ -1,4 +1,11 @@
-import { Controller, Inject, Injectable, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Controller,
+  Inject,
+  Injectable,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { MessagePattern } from '@nestjs/microservices';
 import type { ServiceHealth, ServiceName } from '@parley/contracts';
 import { ServiceMetrics } from './metrics.js';

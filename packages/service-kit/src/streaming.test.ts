@@ -77,6 +77,29 @@ describe('streamRequest (caller side)', () => {
     await expect(all).rejects.toThrow(/sent nothing for 100 ms \(mid-stream, after 1 reply\)/);
   });
 
+  it('drops heartbeats, which do not count as the first reply, and fails fast when they stop', async () => {
+    const { client, replies } = fakeClient();
+    const heartbeat = { heartbeat: true };
+    const withLiveness = { ...options, firstReplyTimeoutMs: 400, idleTimeoutMs: 400, livenessTimeoutMs: 60 };
+    const all = lastValueFrom(streamRequest(client, payload, withLiveness).pipe(toArray()));
+    const beats = setInterval(() => replies.next(heartbeat), 20);
+    await new Promise((resolve) => setTimeout(resolve, 150)); // alive, well past the liveness timeout
+    replies.next({ n: 1 });
+    clearInterval(beats); // the replica dies
+    await expect(all).rejects.toMatchObject({
+      code: 'TIMEOUT',
+      message: expect.stringMatching(/no heartbeat for 60 ms/),
+    });
+  });
+
+  it('times out waiting for the first reply while heartbeats say the service is alive', async () => {
+    const { client, replies } = fakeClient();
+    const beats = setInterval(() => replies.next({ heartbeat: true }), 20);
+    const all = lastValueFrom(streamRequest(client, payload, { ...options, livenessTimeoutMs: 60 }));
+    await expect(all).rejects.toThrow(/sent nothing for 200 ms \(waiting for the first reply\)/);
+    clearInterval(beats);
+  });
+
   it("turns the service's error body into a ParleyError with its code, without a cancel", async () => {
     const { client, replies, emitted } = fakeClient();
     const all = lastValueFrom(streamRequest(client, payload, options));
@@ -91,7 +114,10 @@ describe('streamRequest (caller side)', () => {
     const noResponders = new Error('Empty response. There are no subscribers listening to that message');
     noResponders.name = 'EmptyResponseException';
     replies.error(noResponders);
-    await expect(all).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE', message: expect.stringMatching(/llm service is not running/) });
+    await expect(all).rejects.toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      message: expect.stringMatching(/llm service is not running/),
+    });
   });
 });
 

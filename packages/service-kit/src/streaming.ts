@@ -1,5 +1,7 @@
 import {
   defer,
+  filter,
+  identity,
   finalize,
   map,
   merge,
@@ -12,7 +14,8 @@ import {
   timer,
   catchError,
 } from 'rxjs';
-import { cancelSubject, ParleyError, type ServiceName } from '@parley/contracts';
+import { cancelSubject, isStreamHeartbeat, ParleyError, type ServiceName } from '@parley/contracts';
+import { asBrokerError, type BrokerStatus } from './broker.js';
 
 /**
  * The one streaming-request primitive, in two halves:
@@ -39,16 +42,30 @@ export interface StreamRequestOptions<T> {
   firstReplyTimeoutMs: number;
   /** How long the service may stay silent between two replies. */
   idleTimeoutMs: number;
+  /**
+   * The broker as the caller's process sees it: while it is down the request fails at once with
+   * BROKER_UNAVAILABLE, and a stream under way when it goes down ends with that error.
+   */
+  broker?: BrokerStatus;
+  /**
+   * How long the service may send nothing at all, heartbeats included (see STREAM_HEARTBEAT),
+   * before its replica is taken for dead (TIMEOUT). Unset: only the reply timeouts apply.
+   */
+  livenessTimeoutMs?: number;
 }
 
 /**
  * A reply parser for `streamRequest`: a reply that does not match the contract is the service's
  * fault (ENGINE_FAILED), not the caller's.
  */
-export function replyParser<T>(schema: { safeParse(value: unknown): { success: true; data: T } | { success: false } }, service: ServiceName) {
+export function replyParser<T>(
+  schema: { safeParse(value: unknown): { success: true; data: T } | { success: false } },
+  service: ServiceName,
+) {
   return (reply: unknown): T => {
     const parsed = schema.safeParse(reply);
-    if (!parsed.success) throw new ParleyError('ENGINE_FAILED', `the ${service} service sent a reply that does not match the contract`);
+    if (!parsed.success)
+      throw new ParleyError('ENGINE_FAILED', `the ${service} service sent a reply that does not match the contract`);
     return parsed.data;
   };
 }
@@ -56,17 +73,33 @@ export function replyParser<T>(schema: { safeParse(value: unknown): { success: t
 const NO_RESPONDERS = /empty response|no responders|503/i;
 
 /** Translates what the transport throws into a ParleyError that names the service. */
-export function toServiceError(error: unknown, service: ServiceName): ParleyError {
+export function toServiceError(error: unknown, service: ServiceName, broker?: BrokerStatus): ParleyError {
   if (error instanceof ParleyError) return error;
   if (ParleyError.isErrorBody(error)) return ParleyError.from(error);
+  const brokerError = asBrokerError(error, broker);
+  if (brokerError) return brokerError;
   const message = error instanceof Error ? error.message : JSON.stringify(error);
   if (error instanceof Error && (error.name === 'EmptyResponseException' || NO_RESPONDERS.test(message))) {
     return new ParleyError('SERVICE_UNAVAILABLE', `The ${service} service is not running (no replica answered).`);
   }
-  if (/connection closed|disconnect|connection lost/i.test(message)) {
-    return new ParleyError('SERVICE_UNAVAILABLE', `The message broker is unreachable: ${message}`);
-  }
   return new ParleyError('ENGINE_FAILED', `The ${service} service failed: ${message}`);
+}
+
+/** `source`, failing with the first error `errors$` emits (a lost broker) while it runs. */
+function failOn<T>(source: Observable<T>, errors$: Observable<unknown> | undefined): Observable<T> {
+  if (!errors$) return source;
+  return new Observable<T>((subscriber) => {
+    const failure = errors$.subscribe((error) => subscriber.error(error));
+    subscriber.add(failure);
+    subscriber.add(source.subscribe(subscriber));
+  });
+}
+
+function deadReplicaError(options: StreamRequestOptions<unknown>): ParleyError {
+  return new ParleyError(
+    'TIMEOUT',
+    `The ${options.service} service stopped answering: no heartbeat for ${options.livenessTimeoutMs} ms (its replica may have died).`,
+  );
 }
 
 /** TIMEOUT naming the phase the service went silent in, and the limit of that phase. */
@@ -87,7 +120,12 @@ export function streamRequest<T>(
     // The service needs a cancel only when the caller leaves while the service is still working:
     // not after the end of the stream, nor after the service itself reported an error.
     let serviceFinished = false;
-    return client.send<unknown>(options.subject, payload).pipe(
+    options.broker?.assertUp();
+    return failOn(client.send<unknown>(options.subject, payload), options.broker?.lost$).pipe(
+      options.livenessTimeoutMs === undefined
+        ? identity
+        : timeout({ each: options.livenessTimeoutMs, with: () => throwError(() => deadReplicaError(options)) }),
+      filter((reply) => !isStreamHeartbeat(reply)),
       // One timer that knows its phase: `first` runs until the first reply, then `each` between
       // replies (two chained timeouts would also hold the first reply to the idle limit).
       timeout({
@@ -97,10 +135,15 @@ export function streamRequest<T>(
       }),
       tap({
         complete: () => (serviceFinished = true),
-        error: (error: unknown) => (serviceFinished = !(error instanceof ParleyError && error.code === 'TIMEOUT')),
+        // A service that went silent, or that the broker cut off, may still be working: cancel it.
+        error: (error: unknown) =>
+          (serviceFinished = !(
+            error instanceof ParleyError &&
+            (error.code === 'TIMEOUT' || error.code === 'BROKER_UNAVAILABLE')
+          )),
       }),
       map((reply) => options.parse(reply)),
-      catchError((error: unknown) => throwError(() => toServiceError(error, options.service))),
+      catchError((error: unknown) => throwError(() => toServiceError(error, options.service, options.broker))),
       finalize(() => {
         if (serviceFinished) return;
         client
@@ -113,7 +156,10 @@ export function streamRequest<T>(
 
 /** The part of a NATS connection the service half needs. */
 export interface CancelListener {
-  subscribe(subject: string, opts: { max?: number; callback: (err: unknown, msg: unknown) => void }): {
+  subscribe(
+    subject: string,
+    opts: { max?: number; callback: (err: unknown, msg: unknown) => void },
+  ): {
     unsubscribe(): void;
   };
 }

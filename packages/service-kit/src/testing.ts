@@ -30,6 +30,10 @@ export interface TestNatsServer {
   url: string;
   port: number;
   stop(): Promise<void>;
+  /** Kills the server (SIGKILL: an outage, not a shutdown); its JetStream store stays for `start`. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port with the same JetStream store (after `kill`). */
+  start(): Promise<void>;
 }
 
 /**
@@ -39,27 +43,42 @@ export interface TestNatsServer {
 export async function startNatsServer(): Promise<TestNatsServer> {
   const port = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), 'parley-nats-'));
-  const child: ChildProcess = spawn(
-    process.env.NATS_SERVER_BIN ?? 'nats-server',
-    ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir],
-    { stdio: 'ignore' },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.once('error', () => undefined);
-  try {
-    await waitForPort(port);
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw new Error(`nats-server did not start (is it installed? apt-get install nats-server): ${String(error)}`, { cause: error });
-  }
+  let child: ChildProcess;
+  let exited: Promise<void>;
+  const launch = async () => {
+    child = spawn(
+      process.env.NATS_SERVER_BIN ?? 'nats-server',
+      ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const running = child;
+    exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
+    running.once('error', () => undefined);
+    try {
+      await waitForPort(port);
+    } catch (error) {
+      running.kill('SIGKILL');
+      throw new Error(`nats-server did not start (is it installed? apt-get install nats-server): ${String(error)}`, {
+        cause: error,
+      });
+    }
+  };
+  const halt = async (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+  };
+  await launch();
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
     stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
+      await halt('SIGTERM');
       rmSync(storeDir, { recursive: true, force: true });
     },
+    kill: () => halt('SIGKILL'),
+    start: launch,
   };
 }
 
@@ -97,7 +116,12 @@ export function spawnService(name: string, script: string, env: Record<string, s
 }
 
 /** Polls `probe` until it returns a truthy value or the time is up. */
-export async function waitUntil<T>(probe: () => Promise<T> | T, what: string, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+export async function waitUntil<T>(
+  probe: () => Promise<T> | T,
+  what: string,
+  timeoutMs = 20_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -108,7 +132,9 @@ export async function waitUntil<T>(probe: () => Promise<T> | T, what: string, ti
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
@@ -122,7 +148,8 @@ export function metricValue(exposition: string, name: string, labels: Record<str
     const match = /^([a-zA-Z_:][\w:]*)(\{([^}]*)\})?\s+(\S+)/.exec(line);
     if (!match || match[1] !== name) continue;
     const labelText = match[3] ?? '';
-    if (Object.entries(labels).every(([key, value]) => labelText.includes(`${key}="${value}"`))) total += Number(match[4]);
+    if (Object.entries(labels).every(([key, value]) => labelText.includes(`${key}="${value}"`)))
+      total += Number(match[4]);
   }
   return total;
 }

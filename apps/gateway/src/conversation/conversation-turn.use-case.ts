@@ -1,14 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { SpeakRequest, TextTurnRequest, Transcription, TurnEvent } from '@parley/contracts';
-import { catchError, concat, defer, EMPTY, from, merge, mergeMap, of, Subject, type Observable } from 'rxjs';
+import { asapScheduler, catchError, concat, defer, EMPTY, forkJoin, from, merge, mergeMap, observeOn, of, ReplaySubject, Subject, tap, type Observable } from 'rxjs';
 import { AFTER_REPLY_STAGES, type AfterReplyStage } from './turn/after-reply-stage.js';
 import { ConversationHistory } from './turn/conversation-history.js';
 import { SPEECH_TO_TEXT, type SpeechToText } from './turn/ports.js';
 import { newReply, ReplyGeneration } from './turn/reply-generation.js';
 import { SentenceSpeech, type SpeechOutcome } from './turn/sentence-speech.js';
+import type { SpokenSentence } from '../speech/language-runs.js';
 import { turnContext, type TurnContext } from './turn/turn-context.js';
 import { errorEvent } from './turn/turn-events.js';
 import { TurnCompletion } from './turn/turn-completion.js';
+import { TurnFeedback, type FeedbackOutcome } from './turn/turn-feedback.js';
 
 /**
  * One conversation turn as turn events: (`start`, `transcription` for a spoken turn),
@@ -26,6 +28,7 @@ export class ConversationTurnUseCase {
     @Inject(ReplyGeneration) private readonly generation: ReplyGeneration,
     @Inject(SentenceSpeech) private readonly speech: SentenceSpeech,
     @Inject(TurnCompletion) private readonly completion: TurnCompletion,
+    @Inject(TurnFeedback) private readonly feedback: TurnFeedback,
     @Inject(AFTER_REPLY_STAGES) private readonly afterReply: AfterReplyStage[],
   ) {}
 
@@ -41,20 +44,28 @@ export class ConversationTurnUseCase {
    * A spoken turn: `start`, the transcription as soon as STT is done, then the reply. `speak`
    * says whether the answer's speech is wanted (a transport that cannot deliver it says no, and
    * nothing is synthesized). No speech in the recording ends the turn with the stt-service's
-   * NO_SPEECH error.
+   * NO_SPEECH error. Below the advanced level a learner may speak their own language ("how do you
+   * say 'bill'?"): the recording is then transcribed in whichever of the two languages it is in.
    */
   speakTurn(request: SpeakRequest, audio: Uint8Array, options: { speak: boolean }): Observable<TurnEvent> {
     const turn = turnContext(request, options);
     const start: TurnEvent = { event: 'start', data: { status: 'transcribing', session_id: turn.sessionId } };
     return concat(
       of(start),
-      this.stt.transcribe(audio, request.language).pipe(
+      this.transcribeLearner(audio, turn).pipe(
         mergeMap(({ text, language }) => {
           turn.timings.stt_ms = Math.round(performance.now() - turn.startedAtMs);
           return concat(of<TurnEvent>({ event: 'transcription', data: { text, language } }), this.reply(turn, text));
         }),
       ),
     ).pipe(catchError((error: unknown) => of(errorEvent(error))));
+  }
+
+  private transcribeLearner(audio: Uint8Array, turn: TurnContext): Observable<Transcription> {
+    const { language, nativeLanguage, difficulty } = turn.settings;
+    // Advanced learners speak the language practised: forcing it transcribes accents better.
+    if (difficulty === 'advanced' || nativeLanguage === language) return this.stt.transcribe(audio, language);
+    return this.stt.transcribe(audio, 'auto', [language, nativeLanguage]);
   }
 
   /** What the learner said, as text (the transcribe route: no turn, nothing stored). */
@@ -77,17 +88,46 @@ export class ConversationTurnUseCase {
       mergeMap((messages) => {
         const reply = newReply();
         const spoken: SpeechOutcome = {};
-        const sentences = new Subject<string>();
-        const text$ = this.generation.generate(messages, reply, turn.speech ? sentences : undefined);
-        const audio$ = turn.speech ? this.speech.speak(sentences, turn.speech, spoken) : EMPTY;
+        const sentences = new Subject<SpokenSentence>();
+        const feedback: FeedbackOutcome = {};
+        // Feedback starts once the answer is written (it comments on it) and its speech has begun
+        // (or is not wanted, or failed): it never competes with the first audio.
+        const answered = signal();
+        const speaking = signal();
+        const bilingual = turn.nativeSpeech
+          ? { target: turn.settings.language, native: turn.settings.nativeLanguage, mostlyNative: turn.settings.difficulty === 'beginner' }
+          : undefined;
+        const text$ = this.generation.generate(messages, reply, turn.speech ? sentences : undefined, bilingual).pipe(tap({ complete: answered.fire }));
+        const voices = turn.speech && { target: turn.speech, native: turn.nativeSpeech };
+        const audio$ = voices ? this.speech.speak(sentences, voices, spoken).pipe(tap({ next: speaking.fire, finalize: speaking.fire })) : EMPTY;
+        if (!turn.speech) speaking.fire();
+        const feedback$ = turn.feedback
+          ? forkJoin([answered.fired, speaking.fired]).pipe(
+              // Next tick: the audio event that fired the signal is delivered first.
+              observeOn(asapScheduler),
+              mergeMap(() => this.feedback.events(turn, userText, reply.text, feedback)),
+            )
+          : EMPTY;
         return concat(
-          // Text and audio side by side (audio subscribed first: it listens for the sentences).
-          merge(audio$, text$),
+          // Text, audio and feedback side by side (audio subscribed first: it listens for the sentences).
+          merge(audio$, text$, feedback$),
           ...this.afterReply.map((stage) => defer(() => stage.events(turn, userText, reply))),
-          defer(() => from(this.completion.complete(turn, userText, reply, spoken))),
+          defer(() => from(this.completion.complete(turn, userText, reply, spoken, feedback))),
         );
       }),
     );
     return concat(of(start), answer$).pipe(catchError((error: unknown) => of(errorEvent(error))));
   }
+}
+
+/** A one-time signal: `fired` emits once and completes when `fire` is first called. */
+function signal(): { fire: () => void; fired: Observable<void> } {
+  const subject = new ReplaySubject<void>(1);
+  return {
+    fire: () => {
+      subject.next();
+      subject.complete();
+    },
+    fired: subject,
+  };
 }

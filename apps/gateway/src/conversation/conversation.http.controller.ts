@@ -1,4 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Res,
+  UploadedFile,
+  UseInterceptors,
+} from '@nestjs/common';
 import { FileInterceptor, NoFilesInterceptor } from '@nestjs/platform-express';
 import type { Response } from 'express';
 import {
@@ -19,6 +31,7 @@ import { detectContainer } from '@parley/service-kit';
 import { map } from 'rxjs';
 import { lastValueWhileConnected } from '../http/while-connected.js';
 import { writeSse } from '../http/sse.js';
+import { TurnMetrics } from '../http/turn-metrics.js';
 import { SESSION_STORE, type SessionStore } from '../sessions/session-store.port.js';
 import { speechOptions } from '../speech/speech-options.js';
 import { ConversationTurnUseCase } from './conversation-turn.use-case.js';
@@ -36,7 +49,8 @@ interface UploadedAudio {
  * 4xx (400 missing or empty, 415 not audio; 413 comes from the upload limit), even on SSE routes.
  */
 function uploadedAudio(file: UploadedAudio | undefined): Uint8Array {
-  if (!file) throw new ParleyError('INVALID_REQUEST', "the recording is missing: send it as the multipart file field 'audio'");
+  if (!file)
+    throw new ParleyError('INVALID_REQUEST', "the recording is missing: send it as the multipart file field 'audio'");
   detectContainer(file.buffer);
   return file.buffer;
 }
@@ -48,6 +62,7 @@ export class ConversationHttpController {
     @Inject(ConversationTurnUseCase) private readonly turns: ConversationTurnUseCase,
     @Inject(SESSION_STORE) private readonly sessions: SessionStore,
     @Inject(SPEECH) private readonly speech: Speech,
+    @Inject(TurnMetrics) private readonly turnMetrics: TurnMetrics,
   ) {}
 
   @Post('text')
@@ -61,7 +76,10 @@ export class ConversationHttpController {
   @Post('text-stream')
   textStream(@Body() body: unknown, @Res() res: Response): void {
     const request = parsePayload(textTurnRequestSchema, body, 'request');
-    writeSse(res, this.turns.textTurn(request, { speak: request.tts === true }));
+    writeSse(
+      res,
+      this.turns.textTurn(request, { speak: request.tts === true }).pipe(this.turnMetrics.observe('text-stream')),
+    );
   }
 
   /** Form fields (multipart or urlencoded) or JSON: text, language, voice, speech_rate → audio/wav. */
@@ -104,7 +122,12 @@ export class ConversationHttpController {
   @UseInterceptors(FileInterceptor('audio'))
   speakStream(@UploadedFile() file: UploadedAudio | undefined, @Body() body: unknown, @Res() res: Response): void {
     const request = parsePayload(speakRequestSchema, body, 'request');
-    writeSse(res, this.turns.speakTurn(request, uploadedAudio(file), { speak: true }));
+    writeSse(
+      res,
+      this.turns
+        .speakTurn(request, uploadedAudio(file), { speak: true })
+        .pipe(this.turnMetrics.observe('speak-stream')),
+    );
   }
 
   @Get('session/:id')

@@ -6,6 +6,7 @@ import {
   type Transcription,
   type TurnEvent,
   type TurnEventMap,
+  type TurnFeedbackFields,
 } from '@parley/contracts';
 import { map, reduce, type Observable } from 'rxjs';
 
@@ -13,6 +14,7 @@ import { map, reduce, type Observable } from 'rxjs';
 export interface TurnResult {
   complete: TurnEventMap['complete'];
   transcription?: TurnEventMap['transcription'];
+  feedback?: TurnEventMap['feedback'];
 }
 
 /**
@@ -25,6 +27,7 @@ export function turnResult(events: Observable<TurnEvent>): Observable<TurnResult
       if (event.event === 'error') throw new ParleyError(event.data.code, event.data.error);
       if (event.event === 'transcription') return { ...result, transcription: event.data };
       if (event.event === 'complete') return { ...result, complete: event.data };
+      if (event.event === 'feedback') return { ...result, feedback: event.data };
       return result;
     }, {}),
     map((result) => {
@@ -34,12 +37,21 @@ export function turnResult(events: Observable<TurnEvent>): Observable<TurnResult
   );
 }
 
-export function textTurnResponse({ complete }: TurnResult): TextTurnResponse {
-  return { response: complete.full_response, language: complete.language, session_id: complete.session_id };
+/** The turn's feedback, or why there is none, when it asked for feedback. */
+function feedbackFields({ complete, feedback }: TurnResult): TurnFeedbackFields {
+  if (feedback) return { feedback };
+  return complete.feedback_error ? { feedback_error: complete.feedback_error } : {};
 }
 
-export function speakTurnResponse({ complete, transcription }: TurnResult): SpeakTurnResponse {
+export function textTurnResponse(result: TurnResult): TextTurnResponse {
+  const { complete } = result;
+  return { response: complete.full_response, language: complete.language, session_id: complete.session_id, ...feedbackFields(result) };
+}
+
+export function speakTurnResponse(result: TurnResult): SpeakTurnResponse {
+  const { complete, transcription } = result;
   return {
+    ...feedbackFields(result),
     response: complete.full_response,
     language: complete.language,
     detected_language: transcription?.language ?? null,

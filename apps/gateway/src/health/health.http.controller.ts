@@ -1,15 +1,21 @@
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { LANGUAGES, SCENARIOS, type GatewayHealthResponse, type LanguagesResponse, type ModelsHealthResponse, type ScenariosResponse } from '@parley/contracts';
+import type { GatewayConfig } from '../config.js';
 import { ServiceHealthClient } from '../services/service-health.client.js';
+import { GATEWAY_CONFIG } from '../tokens.js';
 
 @Controller('api/health')
 export class HealthHttpController {
-  constructor(@Inject(ServiceHealthClient) private readonly services: ServiceHealthClient) {}
+  constructor(
+    @Inject(ServiceHealthClient) private readonly services: ServiceHealthClient,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
 
   @Get()
   health(): GatewayHealthResponse {
-    return { status: 'healthy', message: 'Parley gateway is running' };
+    const message = this.config.demo ? 'Parley gateway is running on demo models (answers are nonsense words)' : 'Parley gateway is running';
+    return { status: 'healthy', message, demo: this.config.demo };
   }
 
   @Get('models')

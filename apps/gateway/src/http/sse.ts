@@ -2,6 +2,7 @@ import type { Response } from 'express';
 import type { TurnEvent } from '@parley/contracts';
 import type { Observable } from 'rxjs';
 import { endingOnce } from '../conversation/turn/turn-events.js';
+import { openEventStream } from './event-stream.js';
 
 /**
  * Writes a turn's events to an HTTP response as Server-Sent Events, each flushed as soon as it
@@ -9,13 +10,7 @@ import { endingOnce } from '../conversation/turn/turn-events.js';
  * subscription is dropped, which cancels the work upstream.
  */
 export function writeSse(res: Response, events: Observable<TurnEvent>): void {
-  res.status(200);
-  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-cache, no-transform');
-  res.setHeader('Connection', 'keep-alive');
-  res.setHeader('X-Accel-Buffering', 'no');
-  res.flushHeaders();
-  res.socket?.setNoDelay(true);
+  openEventStream(res);
 
   const subscription = endingOnce(events).subscribe({
     next: (event) => res.write(`event: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`),

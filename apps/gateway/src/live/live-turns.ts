@@ -16,12 +16,17 @@ export class LiveTurns {
   ) {}
 
   answer(settings: LiveSettings, userText: string): Observable<TurnEvent> {
-    const turn = turnContext(settings, { speak: true });
+    const turn = turnContext(request(settings), { speak: true });
     turn.store = false;
     return this.turns.answer(turn, userText);
   }
 
   store(settings: LiveSettings, userText: string, heard: string): Promise<void> {
-    return this.history.store(turnContext(settings, { speak: false }), userText, heard);
+    return this.history.store(turnContext(request(settings), { speak: false }), userText, heard);
   }
+}
+
+/** The socket's settings as a turn request (the query's optional turn options with their defaults). */
+function request(settings: LiveSettings) {
+  return { ...settings, feedback: settings.feedback ?? false, native_language: settings.native_language ?? 'en' };
 }

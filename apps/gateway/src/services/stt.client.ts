@@ -11,7 +11,14 @@ import {
   transcriptionSchema,
   type Transcription,
 } from '@parley/contracts';
-import { NATS_CONNECTION, openObjectStore, replyParser, streamRequest } from '@parley/service-kit';
+import {
+  brokerStatus,
+  NATS_CONNECTION,
+  onBroker,
+  openObjectStore,
+  replyParser,
+  streamRequest,
+} from '@parley/service-kit';
 import { defer, finalize, mergeMap, type Observable } from 'rxjs';
 import type { GatewayConfig } from '../config.js';
 import type { SpeechToText } from '../conversation/turn/ports.js';
@@ -33,16 +40,18 @@ export class SttClient implements SpeechToText {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  /** Transcribes an upload; `language` is a catalog code as a hint, or `auto`. Unsubscribing cancels. */
-  transcribe(audio: Uint8Array, language: string): Observable<Transcription> {
+  /**
+   * Transcribes an upload; `language` is a catalog code as a hint, or `auto` (then in the likeliest
+   * of `candidates`, when given). Unsubscribing cancels.
+   */
+  transcribe(audio: Uint8Array, language: string, candidates?: string[]): Observable<Transcription> {
     const objectName = newRequestId();
-    return defer(async () => {
-      await (await this.bucket()).putBlob({ name: objectName }, audio);
-    }).pipe(
+    const broker = brokerStatus(this.nats);
+    return defer(() => onBroker(broker, async () => (await this.bucket()).putBlob({ name: objectName }, audio))).pipe(
       mergeMap(() => {
         const request = parsePayload(
           transcribeRequestSchema,
-          { request_id: newRequestId(), audio_object: objectName, language },
+          { request_id: newRequestId(), audio_object: objectName, language, candidate_languages: candidates },
           'transcription request',
         );
         return streamRequest(this.client, request, {
@@ -51,6 +60,8 @@ export class SttClient implements SpeechToText {
           parse: replyParser(transcriptionSchema, 'stt'),
           firstReplyTimeoutMs: this.config.sttTimeoutMs,
           idleTimeoutMs: this.config.sttTimeoutMs,
+          broker,
+          livenessTimeoutMs: this.config.serviceLivenessTimeoutMs,
         });
       }),
       // The stt-service deletes what it read; this covers a request that never got that far.
@@ -70,9 +81,12 @@ export class SttClient implements SpeechToText {
 
   private bucket(): Promise<ObjectStore> {
     this.store ??= openObjectStore(this.nats, AUDIO_BUCKET).catch((error: unknown) => {
-        this.store = undefined;
-        throw new ParleyError('SERVICE_UNAVAILABLE', `the audio object store is unavailable (JetStream enabled?): ${String(error)}`);
-      });
+      this.store = undefined;
+      throw new ParleyError(
+        'SERVICE_UNAVAILABLE',
+        `the audio object store is unavailable (JetStream enabled?): ${String(error)}`,
+      );
+    });
     return this.store;
   }
 }

@@ -14,7 +14,11 @@ describe('SentenceSplitter', () => {
     ['plain sentences', 'Hello there. How are you? I am fine!', ['Hello there.', 'How are you?', 'I am fine!']],
     ['Spanish inverted marks', '¡Hola! ¿Cómo estás? Muy bien.', ['¡Hola!', '¿Cómo estás?', 'Muy bien.']],
     ['decimals', 'It costs 3.50 euros. Cheap!', ['It costs 3.50 euros.', 'Cheap!']],
-    ['abbreviations', 'Dr. Smith lives on Main St. near the park. Nice.', ['Dr. Smith lives on Main St. near the park.', 'Nice.']],
+    [
+      'abbreviations',
+      'Dr. Smith lives on Main St. near the park. Nice.',
+      ['Dr. Smith lives on Main St. near the park.', 'Nice.'],
+    ],
     ['Spanish abbreviations', 'La Sra. García llega. Vale.', ['La Sra. García llega.', 'Vale.']],
     ['dotted abbreviations', 'Bring fruit, e.g. apples. Thanks.', ['Bring fruit, e.g. apples.', 'Thanks.']],
     ['initials', 'I read J. R. R. Tolkien. Great.', ['I read J. R. R. Tolkien.', 'Great.']],

@@ -17,34 +17,109 @@ const CLOSERS = new Set(['"', "'", ')', ']', '}', '»', '”', '’', '」', '�
 
 /** Lower-cased, without the final dot. Common in the tutoring languages. */
 const ABBREVIATIONS = new Set([
-  'mr', 'mrs', 'ms', 'dr', 'prof', 'sr', 'jr', 'st', 'vs', 'etc', 'e.g', 'i.e', 'approx', 'no', 'nr', 'vol',
-  'sra', 'srta', 'dra', 'ud', 'uds', 'av', 'avda', 'pág', 'núm',
-  'mme', 'mlle', 'm', 'env', 'cf',
-  'hr', 'fr', 'frau', 'z.b', 'd.h', 'bzw', 'usw', 'ca', 'nr',
-  'sig', 'sigg', 'dott', 'ecc',
-  'a.m', 'p.m', 'jan', 'feb', 'mar', 'apr', 'jun', 'jul', 'aug', 'sep', 'sept', 'oct', 'nov', 'dec',
+  'mr',
+  'mrs',
+  'ms',
+  'dr',
+  'prof',
+  'sr',
+  'jr',
+  'st',
+  'vs',
+  'etc',
+  'e.g',
+  'i.e',
+  'approx',
+  'no',
+  'nr',
+  'vol',
+  'sra',
+  'srta',
+  'dra',
+  'ud',
+  'uds',
+  'av',
+  'avda',
+  'pág',
+  'núm',
+  'mme',
+  'mlle',
+  'm',
+  'env',
+  'cf',
+  'hr',
+  'fr',
+  'frau',
+  'z.b',
+  'd.h',
+  'bzw',
+  'usw',
+  'ca',
+  'nr',
+  'sig',
+  'sigg',
+  'dott',
+  'ecc',
+  'a.m',
+  'p.m',
+  'jan',
+  'feb',
+  'mar',
+  'apr',
+  'jun',
+  'jul',
+  'aug',
+  'sep',
+  'sept',
+  'oct',
+  'nov',
+  'dec',
 ]);
+
+/** A sentence and where it starts in the whole text pushed so far. */
+export interface SentenceSpan {
+  sentence: string;
+  start: number;
+}
 
 export class SentenceSplitter {
   private buffer = '';
+  /** Characters of the whole text before the buffer. */
+  private consumed = 0;
 
   /** Adds text; returns the sentences it completed, in order (trimmed, never empty). */
   push(text: string): string[] {
+    return this.pushSpans(text).map((span) => span.sentence);
+  }
+
+  /** As `push`, with where each sentence starts in the whole text. */
+  pushSpans(text: string): SentenceSpan[] {
     this.buffer += text;
-    const sentences: string[] = [];
+    const sentences: SentenceSpan[] = [];
     for (let end = this.nextBoundary(); end !== undefined; end = this.nextBoundary()) {
-      const sentence = this.buffer.slice(0, end).trim();
-      this.buffer = this.buffer.slice(end);
-      if (sentence) sentences.push(sentence);
+      const span = this.take(end);
+      if (span) sentences.push(span);
     }
     return sentences;
   }
 
   /** The unfinished rest (the end of the text ends its last sentence), or undefined if none. */
   flush(): string | undefined {
-    const rest = this.buffer.trim();
-    this.buffer = '';
-    return rest || undefined;
+    return this.flushSpan()?.sentence;
+  }
+
+  flushSpan(): SentenceSpan | undefined {
+    return this.take(this.buffer.length);
+  }
+
+  /** Removes the buffer's first `end` characters; the sentence in them, trimmed, if not empty. */
+  private take(end: number): SentenceSpan | undefined {
+    const raw = this.buffer.slice(0, end);
+    const start = this.consumed + (raw.length - raw.trimStart().length);
+    this.buffer = this.buffer.slice(end);
+    this.consumed += end;
+    const sentence = raw.trim();
+    return sentence ? { sentence, start } : undefined;
   }
 
   /** End index (exclusive) of the first finished sentence in the buffer, if one is certain. */

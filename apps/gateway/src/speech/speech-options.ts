@@ -6,7 +6,10 @@ import type { SpeechOptions } from '../conversation/turn/ports.js';
  * speed is its inverse); without one, the difficulty's rate for turns and normal speed for
  * `/synthesize`.
  */
-export function speechOptions(request: { language: string; voice?: string; speech_rate?: number }, difficulty?: Difficulty): SpeechOptions {
+export function speechOptions(
+  request: { language: string; voice?: string; speech_rate?: number },
+  difficulty?: Difficulty,
+): SpeechOptions {
   const rate = request.speech_rate ?? (difficulty ? SPEECH_RATE_BY_DIFFICULTY[difficulty] : 1);
   return { language: request.language, voice: request.voice, speed: 1 / rate };
 }

@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { chatRequestSchema, SUBJECTS, type ChatStreamMessage } from '@parley/contracts';
+import { chatRequestSchema, SUBJECTS, type ChatStreamMessage, type StreamHeartbeat } from '@parley/contracts';
 import { handleStreamRequest, NATS_CONNECTION } from '@parley/service-kit';
 import type { Observable } from 'rxjs';
 import { LLM_CONFIG } from '../tokens.js';
@@ -17,7 +17,7 @@ export class ChatMessageController {
   ) {}
 
   @MessagePattern(SUBJECTS.llm.chat)
-  stream(@Payload() payload: unknown): Observable<ChatStreamMessage> {
+  stream(@Payload() payload: unknown): Observable<ChatStreamMessage | StreamHeartbeat> {
     return handleStreamRequest(
       this.nats,
       payload,

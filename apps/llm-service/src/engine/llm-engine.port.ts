@@ -1,9 +1,15 @@
-import type { ChatMessage, StopReason } from '@parley/contracts';
+import type { ChatMessage, ResponseFormat, StopReason } from '@parley/contracts';
 
 export interface GenerationRequest {
   messages: ChatMessage[];
   maxTokens: number;
   temperature: number;
+  /** Constrain the output to JSON (a grammar): every token keeps it a prefix of a valid answer. */
+  responseFormat?: ResponseFormat;
+  topP?: number;
+  seed?: number;
+  /** Stop before the first of these (not emitted). */
+  stop?: string[];
 }
 
 export interface GenerationResult {

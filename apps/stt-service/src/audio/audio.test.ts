@@ -8,6 +8,7 @@ import {
   measureLevel,
   parseWavHeader,
   resample,
+  resampleYielding,
   s16leToFloat,
   sniffContainer,
 } from './index.js';
@@ -226,6 +227,18 @@ describe('resampler', () => {
     function ramp() {
       return [0, 0.1, 0.2];
     }
+  });
+});
+
+describe('resampleYielding', () => {
+  it('computes the same samples as resample, giving the event loop turns on the way', async () => {
+    const input = Float32Array.from(sine(440, 44_100, 2, 0.5));
+    let turns = 0;
+    const ticking = setInterval(() => turns++, 0);
+    const yielded = await resampleYielding(input, 44_100, 16_000);
+    clearInterval(ticking);
+    expect(yielded).toEqual(resample(input, 44_100, 16_000));
+    expect(turns).toBeGreaterThan(0);
   });
 });
 

@@ -1,7 +1,7 @@
 import { ParleyError } from '@parley/contracts';
 import { detectContainer, type AudioContainer } from './detect.js';
 import { decodeWithFfmpeg } from './ffmpeg.js';
-import { resample } from './resample.js';
+import { resampleYielding } from './resample.js';
 import { decodeWavPcm, isPcmWav, parseWavHeader } from './wav.js';
 
 export * from './detect.js';
@@ -45,7 +45,7 @@ export async function decodeAudio(bytes: Uint8Array, options: AudioDecodeOptions
     if (isPcmWav(info)) {
       if (info.frames === 0) throw new ParleyError('INVALID_REQUEST', 'the WAV file contains no audio samples');
       const pcm = decodeWavPcm(bytes, info);
-      const samples = resample(pcm.samples, pcm.sampleRate, WHISPER_SAMPLE_RATE);
+      const samples = await resampleYielding(pcm.samples, pcm.sampleRate, WHISPER_SAMPLE_RATE);
       return { container, samples, durationMs: Math.round(info.durationSeconds * 1000), decoder: 'wav' };
     }
     // Compressed WAV (µ-law, A-law, ADPCM...): ffmpeg knows them.

@@ -22,16 +22,32 @@ function buildKernel(): Float64Array {
   return table;
 }
 
-export function resample(input: Float32Array, fromRate: number, toRate: number): Float32Array {
+interface Resampling {
+  input: Float32Array;
+  out: Float32Array;
+  step: number;
+  cutoff: number;
+  halfWidth: number;
+}
+
+function plan(input: Float32Array, fromRate: number, toRate: number): Resampling | undefined {
   if (!(fromRate > 0) || !(toRate > 0)) throw new Error(`bad sample rates ${fromRate} → ${toRate}`);
-  if (fromRate === toRate || input.length === 0) return input;
+  if (fromRate === toRate || input.length === 0) return undefined;
   const step = fromRate / toRate; // input samples per output sample
-  const outLength = Math.max(1, Math.round(input.length / step));
-  const out = new Float32Array(outLength);
   const cutoff = Math.min(1, toRate / fromRate); // fraction of the input's Nyquist frequency kept
-  const halfWidth = ZERO_CROSSINGS / cutoff; // kernel half-width in input samples
+  return {
+    input,
+    out: new Float32Array(Math.max(1, Math.round(input.length / step))),
+    step,
+    cutoff,
+    halfWidth: ZERO_CROSSINGS / cutoff, // kernel half-width in input samples
+  };
+}
+
+/** Computes output samples [from, to). */
+function resampleRange({ input, out, step, cutoff, halfWidth }: Resampling, from: number, to: number): void {
   const last = input.length - 1;
-  for (let i = 0; i < outLength; i++) {
+  for (let i = from; i < to; i++) {
     const t = i * step;
     const lo = Math.max(0, Math.ceil(t - halfWidth));
     const hi = Math.min(last, Math.floor(t + halfWidth));
@@ -48,5 +64,28 @@ export function resample(input: Float32Array, fromRate: number, toRate: number):
     // Normalising by the summed weights keeps the gain exact at the edges and for any ratio.
     out[i] = weights !== 0 ? sum / weights : 0;
   }
-  return out;
+}
+
+export function resample(input: Float32Array, fromRate: number, toRate: number): Float32Array {
+  const work = plan(input, fromRate, toRate);
+  if (!work) return input;
+  resampleRange(work, 0, work.out.length);
+  return work.out;
+}
+
+/** Output samples computed between two yields to the event loop (~1 s of 16 kHz audio, tens of ms). */
+const SLICE = 16_000;
+
+/**
+ * The same, giving the event loop a turn every slice: two minutes of 48 kHz audio take seconds
+ * of CPU, and a service must keep sending heartbeats and reading cancels meanwhile.
+ */
+export async function resampleYielding(input: Float32Array, fromRate: number, toRate: number): Promise<Float32Array> {
+  const work = plan(input, fromRate, toRate);
+  if (!work) return input;
+  for (let from = 0; from < work.out.length; from += SLICE) {
+    resampleRange(work, from, Math.min(work.out.length, from + SLICE));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return work.out;
 }

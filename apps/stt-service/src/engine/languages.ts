@@ -24,3 +24,16 @@ export function languageCode(nameOrCode: string | undefined): string | undefined
   if (value in WHISPER_LANGUAGES) return value;
   return CODE_BY_NAME.get(value);
 }
+
+/**
+ * The likeliest of the candidate languages by whisper's language probabilities. Without them
+ * (an English-only model says nothing about languages), whisper's own language when it is a
+ * candidate, else the first candidate (the language being practised).
+ */
+export function chooseCandidate(candidates: string[], transcript: { language: string; probabilities?: Record<string, number> }): string {
+  const probabilities = transcript.probabilities;
+  if (probabilities && candidates.some((code) => typeof probabilities[code] === 'number')) {
+    return candidates.reduce((best, code) => ((probabilities[code] ?? -1) > (probabilities[best] ?? -1) ? code : best));
+  }
+  return candidates.includes(transcript.language) ? transcript.language : candidates[0]!;
+}

@@ -5,6 +5,11 @@ export interface TranscriptionInput {
   samples: Float32Array;
   /** A whisper language code as a hint, or `auto` to detect. */
   language: string;
+  /**
+   * With `auto`: the languages the speaker may be using (a learner's target and native
+   * language). The transcript is in the most probable of them, whatever else whisper detects.
+   */
+  candidates?: string[];
 }
 
 export interface TranscriptSegment {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ParleyError } from '@parley/contracts';
 import { encodeWav16, WHISPER_SAMPLE_RATE } from '../audio/index.js';
-import { languageCode } from './languages.js';
+import { chooseCandidate, languageCode } from './languages.js';
 import type { EngineEvent, EngineTranscript, SttEngine, TranscriptionInput, TranscriptSegment } from './stt-engine.port.js';
 import { resolveWhisperServerBinary } from './whisper-binary.js';
 import { ConnectionFailure, WhisperServerProcess, type InferenceResponse } from './whisper-server.process.js';
@@ -38,6 +38,11 @@ interface VerboseJson {
  * whisper-server options persist from one request into the next one on the same child, so every
  * request sends every option, with whisper's defaults where Parley has no opinion.
  */
+/** A probability from whisper's JSON, clamped to [0, 1]; null when it is not a number. */
+function asProbability(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : null;
+}
+
 function requestFields(language: string, withProbabilities: boolean): Record<string, string> {
   return {
     response_format: 'verbose_json',
@@ -133,36 +138,54 @@ export class WhisperServerEngine implements SttEngine, OnApplicationShutdown {
   async transcribe(input: TranscriptionInput, signal: AbortSignal): Promise<EngineTranscript> {
     if (this.workers.length === 0) throw new ParleyError('MODEL_NOT_LOADED', 'the speech recogniser is not started');
     const deadline = Date.now() + this.config.requestTimeoutMs;
-    const auto = input.language === 'auto';
-    const form = new FormData();
-    form.append('file', new Blob([encodeWav16(input.samples, WHISPER_SAMPLE_RATE)], { type: 'audio/wav' }), 'audio.wav');
-    for (const [key, value] of Object.entries(requestFields(input.language, auto && this.config.languageProbabilities))) {
-      form.append(key, value);
+    const candidates = input.language === 'auto' ? input.candidates : undefined;
+    const worker = await this.acquire(signal, deadline);
+    try {
+      // Among candidates, whisper's probabilities are needed whatever the configuration says.
+      const withProbabilities = input.language === 'auto' && (this.config.languageProbabilities || candidates !== undefined);
+      const { probabilities, ...transcript } = await this.infer(worker, input.samples, input.language, withProbabilities, signal, deadline);
+      if (!candidates) return transcript;
+      const chosen = chooseCandidate(candidates, { language: transcript.language, probabilities });
+      const languageProbability = asProbability(probabilities?.[chosen]);
+      if (transcript.language === chosen) return { ...transcript, languageProbability };
+      // whisper transcribed in a language the learner is not using: again, in the likelier candidate.
+      const { probabilities: _none, ...again } = await this.infer(worker, input.samples, chosen, false, signal, deadline);
+      return { ...again, languageProbability };
+    } finally {
+      this.release(worker);
     }
+  }
+
+  /** One whisper-server request on `worker`, retried once if the child died under it. */
+  private async infer(
+    worker: WhisperServerProcess,
+    samples: Float32Array,
+    language: string,
+    withProbabilities: boolean,
+    signal: AbortSignal,
+    deadline: number,
+  ): Promise<EngineTranscript & { probabilities?: Record<string, number> }> {
+    const form = new FormData();
+    form.append('file', new Blob([encodeWav16(samples, WHISPER_SAMPLE_RATE)], { type: 'audio/wav' }), 'audio.wav');
+    for (const [key, value] of Object.entries(requestFields(language, withProbabilities))) form.append(key, value);
     // Node's fetch machinery encodes the multipart body; it is sent on a fresh connection below.
     const encoded = new Response(form);
     const body = new Uint8Array(await encoded.arrayBuffer());
     const contentType = encoded.headers.get('content-type')!;
-
-    const worker = await this.acquire(signal, deadline);
-    try {
-      for (let attempt = 1; ; attempt++) {
-        await worker.whenReady(signal, deadline);
-        try {
-          const response = await worker.infer(body, contentType, signal, deadline);
-          return this.parse(response, input);
-        } catch (error) {
-          if (!(error instanceof ConnectionFailure)) throw error;
-          if (attempt >= 2 || signal.aborted) {
-            throw new ParleyError('ENGINE_FAILED', `whisper-server failed during the request: ${error.message}`);
-          }
-          // The child probably died under this request: wait for its restart, then retry once.
-          this.logger.warn(`lost the connection to whisper-server (${error.message}); retrying once after its restart`);
-          await worker.settleAfterFailure();
+    for (let attempt = 1; ; attempt++) {
+      await worker.whenReady(signal, deadline);
+      try {
+        const response = await worker.infer(body, contentType, signal, deadline);
+        return this.parse(response, samples.length / WHISPER_SAMPLE_RATE, language);
+      } catch (error) {
+        if (!(error instanceof ConnectionFailure)) throw error;
+        if (attempt >= 2 || signal.aborted) {
+          throw new ParleyError('ENGINE_FAILED', `whisper-server failed during the request: ${error.message}`);
         }
+        // The child probably died under this request: wait for its restart, then retry once.
+        this.logger.warn(`lost the connection to whisper-server (${error.message}); retrying once after its restart`);
+        await worker.settleAfterFailure();
       }
-    } finally {
-      this.release(worker);
     }
   }
 
@@ -172,7 +195,7 @@ export class WhisperServerEngine implements SttEngine, OnApplicationShutdown {
     await Promise.all(this.workers.map((w) => w.stop()));
   }
 
-  private parse(response: InferenceResponse, input: TranscriptionInput): EngineTranscript {
+  private parse(response: InferenceResponse, duration: number, requested: string): EngineTranscript & { probabilities?: Record<string, number> } {
     if (response.status !== 200) {
       throw new ParleyError('ENGINE_FAILED', `whisper-server answered ${response.status}: ${response.body.slice(0, 300)}`);
     }
@@ -182,7 +205,6 @@ export class WhisperServerEngine implements SttEngine, OnApplicationShutdown {
     } catch {
       throw new ParleyError('ENGINE_FAILED', `whisper-server sent something that is not JSON: ${response.body.slice(0, 200)}`);
     }
-    const duration = input.samples.length / WHISPER_SAMPLE_RATE;
     // The server's segment times can run past the audio (a whole 30 s window): clamp them.
     const clamp = (t: unknown) => Math.min(duration, Math.max(0, typeof t === 'number' && Number.isFinite(t) ? t : 0));
     const segments: TranscriptSegment[] = (json.segments ?? [])
@@ -191,14 +213,15 @@ export class WhisperServerEngine implements SttEngine, OnApplicationShutdown {
         return { start: round3(start), end: round3(Math.max(start, clamp(s.end))), text: (s.text ?? '').trim() };
       })
       .filter((s) => s.text.length > 0);
-    const auto = input.language === 'auto';
-    const language = auto ? (languageCode(json.language) ?? languageCode(json.detected_language) ?? 'und') : input.language;
+    const auto = requested === 'auto';
+    const language = auto ? (languageCode(json.language) ?? languageCode(json.detected_language) ?? 'und') : requested;
     const probability = auto ? json.detected_language_probability : undefined;
     return {
       text: (json.text ?? segments.map((s) => s.text).join(' ')).trim(),
       language,
-      languageProbability: typeof probability === 'number' && Number.isFinite(probability) ? Math.min(1, Math.max(0, probability)) : null,
+      languageProbability: asProbability(probability),
       segments,
+      ...(json.language_probabilities ? { probabilities: json.language_probabilities } : {}),
     };
   }
 

@@ -1,7 +1,7 @@
 import { Logger, type DynamicModule, type Provider } from '@nestjs/common';
-import type { ServiceHealth } from '@parley/contracts';
+import { METRICS, type ServiceHealth } from '@parley/contracts';
 import { ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
-import { Counter } from 'prom-client';
+import type { Counter } from 'prom-client';
 import type { EngineEvent, SttEngine } from '../engine/stt-engine.port.js';
 
 /**
@@ -20,12 +20,7 @@ export class SttModelLifecycle extends ModelLifecycle {
     private readonly serviceMetrics: ServiceMetrics,
   ) {
     super('stt', engine.modelName, serviceMetrics);
-    this.restarts = new Counter({
-      name: 'parley_stt_server_restarts_total',
-      help: 'whisper-server children restarted by this process after they died (each restart reloads the model)',
-      labelNames: ['service', 'model'] as const,
-      registers: [serviceMetrics.registry],
-    });
+    this.restarts = serviceMetrics.counter(METRICS.sttServerRestarts);
     this.restarts.inc({ service: 'stt', model: engine.modelName }, 0);
     engine.onEvent((event) => this.onEngineEvent(event));
   }
@@ -47,7 +42,7 @@ export class SttModelLifecycle extends ModelLifecycle {
         // The first child's load is counted by ModelLifecycle.load(); every other child start is one more load.
         if (event.reload || event.worker > 0) {
           this.extraLoads += 1;
-          this.serviceMetrics.markModelLoaded(model);
+          this.serviceMetrics.markModelLoaded(model, event.loadMs);
         }
         if (event.reload) {
           this.log.warn(`model ${model} reloaded by whisper-server #${event.worker} (pid ${event.pid}) in ${event.loadMs} ms`);

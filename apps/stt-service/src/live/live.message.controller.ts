@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { LIVE_SUBJECTS, liveOpenRequestSchema, type LiveEvent } from '@parley/contracts';
+import { LIVE_SUBJECTS, liveOpenRequestSchema, type LiveEvent, type StreamHeartbeat } from '@parley/contracts';
 import { handleStreamRequest, NATS_CONNECTION } from '@parley/service-kit';
 import type { Observable } from 'rxjs';
 import type { SttServiceConfig } from '../config.js';
@@ -18,7 +18,7 @@ export class LiveMessageController {
 
   /** A live stream: events on the reply stream for as long as it lasts (queue group: any replica may own it). */
   @MessagePattern(LIVE_SUBJECTS.open)
-  open(@Payload() payload: unknown): Observable<LiveEvent> {
+  open(@Payload() payload: unknown): Observable<LiveEvent | StreamHeartbeat> {
     return handleStreamRequest(
       this.nats,
       payload,

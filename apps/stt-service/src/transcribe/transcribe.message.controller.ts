@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { SUBJECTS, transcribeRequestSchema, type Transcription } from '@parley/contracts';
+import { SUBJECTS, transcribeRequestSchema, type Transcription, type StreamHeartbeat } from '@parley/contracts';
 import { handleStreamRequest, NATS_CONNECTION } from '@parley/service-kit';
 import type { Observable } from 'rxjs';
 import type { SttServiceConfig } from '../config.js';
@@ -18,7 +18,7 @@ export class TranscribeMessageController {
 
   /** One reply (a Transcription) on a stream, so the caller's streamRequest gives it cancel and timeouts. */
   @MessagePattern(SUBJECTS.stt.transcribe)
-  transcribe(@Payload() payload: unknown): Observable<Transcription> {
+  transcribe(@Payload() payload: unknown): Observable<Transcription | StreamHeartbeat> {
     return handleStreamRequest(
       this.nats,
       payload,

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Transcription } from '@parley/contracts';
+import { MODEL_OPERATIONS, type Transcription } from '@parley/contracts';
 import { engineRequest, ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
 import { finalize, type Observable } from 'rxjs';
 import { decodeAudio, probeFfmpeg } from '../audio/index.js';
@@ -14,6 +14,8 @@ export interface TranscribeCommand {
   request_id: string;
   audio_object: string;
   language: string;
+  /** With `auto`: the languages the speaker may be using; the transcript is in the likeliest. */
+  candidate_languages?: string[];
 }
 
 /**
@@ -45,7 +47,7 @@ export class TranscribeUseCase {
   transcribe(command: TranscribeCommand): Observable<Transcription> {
     let objectConsumed = false;
     return engineRequest<Transcription>({
-      operation: 'transcribe',
+      operation: MODEL_OPERATIONS.stt,
       model: this.model,
       // An upload is a final: it goes before any live partial waiting for whisper-server.
       gate: this.scheduler,
@@ -61,7 +63,10 @@ export class TranscribeUseCase {
           signal,
         });
         assertNotSilent(audio.samples, this.config.silenceThresholdDbfs);
-        const result = await this.engine.transcribe({ samples: audio.samples, language: command.language }, signal);
+        const result = await this.engine.transcribe(
+          { samples: audio.samples, language: command.language, candidates: command.candidate_languages },
+          signal,
+        );
         return [
           {
             text: spokenText(result.text),

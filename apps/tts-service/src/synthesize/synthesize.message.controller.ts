@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { SUBJECTS, synthesizeRequestSchema, type SynthesizeStreamMessage } from '@parley/contracts';
+import { SUBJECTS, synthesizeRequestSchema, type SynthesizeStreamMessage, type StreamHeartbeat } from '@parley/contracts';
 import { handleStreamRequest, NATS_CONNECTION } from '@parley/service-kit';
 import type { Observable } from 'rxjs';
 import type { TtsServiceConfig } from '../config.js';
@@ -17,7 +17,7 @@ export class SynthesizeMessageController {
   ) {}
 
   @MessagePattern(SUBJECTS.tts.synthesize)
-  stream(@Payload() payload: unknown): Observable<SynthesizeStreamMessage> {
+  stream(@Payload() payload: unknown): Observable<SynthesizeStreamMessage | StreamHeartbeat> {
     return handleStreamRequest(
       this.nats,
       payload,

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ParsedSynthesizeRequest, SynthesizeStreamMessage } from '@parley/contracts';
+import { METRICS, MODEL_OPERATIONS, type ParsedSynthesizeRequest, type SynthesizeStreamMessage } from '@parley/contracts';
 import { ConcurrencyGate, engineRequest, ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
 import type { Observable } from 'rxjs';
 import { floatToPcm16, splitPcm } from '../audio/pcm.js';
@@ -20,11 +20,17 @@ export class SynthesizeUseCase {
     @Inject(ConcurrencyGate) private readonly gate: ConcurrencyGate,
     @Inject(ServiceMetrics) private readonly metrics: ServiceMetrics,
     @Inject(SYNTHESIS_OPTIONS) private readonly options: SynthesisOptions,
-  ) {}
+  ) {
+    this.realTimeFactor = metrics.histogram(METRICS.ttsRealTimeFactor);
+    this.audioSeconds = metrics.counter(METRICS.ttsAudio);
+  }
+
+  private readonly realTimeFactor;
+  private readonly audioSeconds;
 
   stream(request: ParsedSynthesizeRequest): Observable<SynthesizeStreamMessage> {
     return engineRequest<SynthesizeStreamMessage>({
-      operation: 'synthesize',
+      operation: MODEL_OPERATIONS.tts,
       model: this.model,
       gate: this.gate,
       metrics: this.metrics,
@@ -41,9 +47,18 @@ export class SynthesizeUseCase {
           }
         };
         const generation = { voice: voice.id, text: request.text, speakerId: request.speaker_id, speed: request.speed };
+        const startedMs = performance.now();
         const result = await this.engine.synthesize(generation, onAudio, signal);
+        if (!signal.aborted) this.observeSpeech(voice.id, result.samples / result.sampleRate, (performance.now() - startedMs) / 1000);
         return [{ type: 'done', voice: voice.id, sample_rate: result.sampleRate, samples: result.samples, replica: this.model.replica }];
       },
     });
+  }
+
+  /** Seconds of speech, and the real-time factor (synthesis time over speech duration). */
+  private observeSpeech(voice: string, audioSeconds: number, synthesisSeconds: number): void {
+    const labels = { service: this.metrics.service, voice };
+    this.audioSeconds.inc(labels, audioSeconds);
+    if (audioSeconds > 0) this.realTimeFactor.observe(labels, synthesisSeconds / audioSeconds);
   }
 }

@@ -3,7 +3,7 @@ import type { ChatMessage } from '@parley/contracts';
 import type { GatewayConfig } from '../../config.js';
 import { SESSION_STORE, type SessionStore } from '../../sessions/session-store.port.js';
 import { GATEWAY_CONFIG } from '../../tokens.js';
-import { buildSystemPrompt } from '../tutor-prompt.js';
+import { buildSystemPrompt } from '../prompts.js';
 import type { TurnContext } from './turn-context.js';
 
 /** A session's history: what the LLM reads before the learner's message, and where a finished turn is kept. */

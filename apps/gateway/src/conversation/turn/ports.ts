@@ -1,4 +1,4 @@
-import type { ChatMessage, ChatStreamMessage, Transcription } from '@parley/contracts';
+import type { ChatMessage, ChatStreamMessage, ResponseFormat, Transcription } from '@parley/contracts';
 import type { Observable } from 'rxjs';
 
 /**
@@ -8,14 +8,25 @@ import type { Observable } from 'rxjs';
  * service; a service that fails or goes silent errors with a ParleyError (TIMEOUT, ...).
  */
 
-/** Transcribes a recording (any supported container); `language` is a catalog code as a hint, or `auto`. */
+/**
+ * Transcribes a recording (any supported container); `language` is a catalog code as a hint, or
+ * `auto`: then in the likeliest of `candidates` when given (a learner's target and native language).
+ */
 export interface SpeechToText {
-  transcribe(audio: Uint8Array, language: string): Observable<Transcription>;
+  transcribe(audio: Uint8Array, language: string, candidates?: string[]): Observable<Transcription>;
+}
+
+/** What a chat may ask beyond the conversation (the tutor's answer asks for nothing). */
+export interface ChatOptions {
+  /** Token budget (else the gateway's LLM_MAX_TOKENS). */
+  maxTokens?: number;
+  /** JSON output: the last `done` then carries the parsed `value`. */
+  responseFormat?: ResponseFormat;
 }
 
 /** Streams an answer to the conversation so far: text chunks, then one `done`. */
 export interface Chat {
-  chat(messages: ChatMessage[]): Observable<ChatStreamMessage>;
+  chat(messages: ChatMessage[], options?: ChatOptions): Observable<ChatStreamMessage>;
 }
 
 export interface SpeechOptions {

@@ -1,17 +1,31 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { TurnEvent } from '@parley/contracts';
+import { LearnerProgressUseCase } from '../../learners/learner-progress.use-case.js';
 import { ConversationHistory } from './conversation-history.js';
 import type { Reply } from './reply-generation.js';
 import type { SpeechOutcome } from './sentence-speech.js';
 import type { TurnContext } from './turn-context.js';
+import type { FeedbackOutcome } from './turn-feedback.js';
 
-/** The end of a successful turn: the turn is stored, then one `complete` with timings and usage. */
+/**
+ * The end of a successful turn: the turn is stored (and counted toward the learner's progress),
+ * then one `complete` with timings and usage.
+ */
 @Injectable()
 export class TurnCompletion {
-  constructor(@Inject(ConversationHistory) private readonly history: ConversationHistory) {}
+  private readonly logger = new Logger('turns');
 
-  async complete(turn: TurnContext, userText: string, reply: Reply, speech: SpeechOutcome): Promise<TurnEvent> {
-    if (turn.store !== false) await this.history.store(turn, userText, reply.text);
+  constructor(
+    @Inject(ConversationHistory) private readonly history: ConversationHistory,
+    @Inject(LearnerProgressUseCase) private readonly learners: LearnerProgressUseCase,
+  ) {}
+
+  async complete(turn: TurnContext, userText: string, reply: Reply, speech: SpeechOutcome, feedback: FeedbackOutcome = {}): Promise<TurnEvent> {
+    await Promise.all([
+      // A live turn stores itself, with what was heard (TurnContext.store === false).
+      turn.store === false ? undefined : this.history.store(turn, userText, reply.text),
+      this.countForLearner(turn, feedback),
+    ]);
     const now = performance.now();
     const since = (from: number, mark: number = now) => Math.round(mark - from);
     return {
@@ -24,7 +38,9 @@ export class TurnCompletion {
           ...turn.timings,
           llm_first_chunk_ms: since(reply.startedAtMs, reply.firstChunkAtMs),
           llm_ms: since(reply.startedAtMs),
-          ...(turn.speech && speech.firstAudioAtMs ? { first_audio_ms: since(turn.startedAtMs, speech.firstAudioAtMs) } : {}),
+          ...(turn.speech && speech.firstAudioAtMs
+            ? { first_audio_ms: since(turn.startedAtMs, speech.firstAudioAtMs) }
+            : {}),
           total_ms: since(turn.startedAtMs),
         },
         usage: {
@@ -32,7 +48,18 @@ export class TurnCompletion {
           completion_tokens: reply.done?.completion_tokens ?? 0,
         },
         ...(turn.speech ? { audio_available: !speech.error, ...(speech.error ? { audio_error: speech.error.message } : {}) } : {}),
+        ...(turn.feedback && feedback.error ? { feedback_error: feedback.error } : {}),
       },
     };
+  }
+
+  /** As with history: the learner already has the answer; a progress not stored is logged, not a failed turn. */
+  private async countForLearner(turn: TurnContext, { feedback }: FeedbackOutcome): Promise<void> {
+    if (!turn.learnerId) return;
+    try {
+      await this.learners.recordTurn(turn.learnerId, { language: turn.settings.language, feedback, at: new Date() });
+    } catch (error) {
+      this.logger.error(`turn of learner ${turn.learnerId} not counted: ${String(error)}`);
+    }
   }
 }

@@ -1,5 +1,5 @@
 import type { SpeakRequest, StoredMessage, TextTurnRequest, TurnTimings } from '@parley/contracts';
-import type { TutorSettings } from '../tutor-prompt.js';
+import type { TutorSettings } from '../prompts.js';
 import { speechOptions } from '../../speech/speech-options.js';
 import type { SpeechOptions } from './ports.js';
 
@@ -11,6 +11,15 @@ export interface TurnContext {
   history?: StoredMessage[];
   /** When set, each sentence of the answer is also spoken, in `audio` events. */
   speech?: SpeechOptions;
+  /**
+   * The native language's voice, when the answer mixes languages (below the advanced level, with a
+   * native language other than the target): its runs are spoken with it.
+   */
+  nativeSpeech?: SpeechOptions;
+  /** When set, a `feedback` event follows the answer (corrections, translation, new words). */
+  feedback: boolean;
+  /** When set, the turn counts toward this learner's progress. */
+  learnerId?: string;
   /** When the turn began (performance.now()), for the timings in `complete`. */
   startedAtMs: number;
   /** Timings measured before the reply (transcription), merged into `complete`. */
@@ -29,12 +38,23 @@ export function newSessionId(): string {
  * nothing is synthesized for it).
  */
 export function turnContext(request: TextTurnRequest | SpeakRequest, options: { speak: boolean }): TurnContext {
-  const settings = { language: request.language, difficulty: request.difficulty, scenario: request.scenario } as TutorSettings;
+  const settings = {
+    language: request.language,
+    nativeLanguage: request.native_language,
+    difficulty: request.difficulty,
+    scenario: request.scenario,
+  } as TutorSettings;
+  const speech = options.speak ? speechOptions(request, settings.difficulty) : undefined;
+  const bilingual = speech && settings.difficulty !== 'advanced' && settings.nativeLanguage !== settings.language;
   return {
     sessionId: request.session_id ?? newSessionId(),
     settings,
     history: 'history' in request ? request.history : undefined,
-    speech: options.speak ? speechOptions(request, settings.difficulty) : undefined,
+    speech,
+    // The request's voice is the target language's; the native language gets its default voice.
+    nativeSpeech: bilingual ? { language: settings.nativeLanguage, speed: speech.speed } : undefined,
+    feedback: request.feedback,
+    learnerId: request.learner_id,
     startedAtMs: performance.now(),
     timings: {},
   };

@@ -1,0 +1,48 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { startNatsServer, type TestNatsServer } from '@parley/service-kit/testing';
+import { JetStreamKvLearnerStore } from '../src/learners/jetstream-kv.learner-store.js';
+import { LearnerProgressUseCase } from '../src/learners/learner-progress.use-case.js';
+
+/** Learner progress on a real JetStream KV bucket, as two gateway replicas would use it. */
+describe('JetStreamKvLearnerStore', () => {
+  let nats: TestNatsServer;
+  let connections: NatsConnection[];
+  let replicaA: LearnerProgressUseCase;
+  let replicaB: LearnerProgressUseCase;
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    connections = await Promise.all([connect({ servers: nats.url }), connect({ servers: nats.url })]);
+    replicaA = new LearnerProgressUseCase(new JetStreamKvLearnerStore(connections[0]!, 'learners_test'));
+    replicaB = new LearnerProgressUseCase(new JetStreamKvLearnerStore(connections[1]!, 'learners_test'));
+  });
+
+  afterAll(async () => {
+    await Promise.all(connections.map((c) => c.close()));
+    await nats.stop();
+  });
+
+  const turn = (n: number) => ({
+    language: 'es',
+    feedback: { corrections: [{ original: `e${n}`, corrected: `c${n}`, explanation: '' }], translation: '', vocabulary: [{ word: `w${n}`, translation: `t${n}` }] },
+    at: new Date(),
+  });
+
+  it('counts every one of 10 concurrent turns of one learner written through two replicas', async () => {
+    await Promise.all(Array.from({ length: 10 }, (_, n) => (n % 2 ? replicaA : replicaB).recordTurn('ana', turn(n))));
+    const progress = await replicaA.progress('ana');
+    expect(progress.languages).toEqual({ es: { turns: 10, words: 10, corrections: 10 } });
+    expect(progress.vocabulary.map((w) => w.word).sort()).toEqual(Array.from({ length: 10 }, (_, n) => `w${n}`).sort());
+    expect(progress.recent_corrections).toHaveLength(10);
+  });
+
+  it('answers empty progress for a learner never seen, and forgets a learner', async () => {
+    expect(await replicaB.progress('nobody')).toEqual({ learner_id: 'nobody', languages: {}, vocabulary: [], recent_corrections: [] });
+    await replicaA.recordTurn('gone', turn(1));
+    expect((await replicaB.progress('gone')).languages.es?.turns).toBe(1);
+    await replicaB.forget('gone');
+    expect((await replicaA.progress('gone')).vocabulary).toEqual([]);
+    await replicaA.recordTurn('gone', turn(2));
+    expect((await replicaB.progress('gone')).languages).toEqual({ es: { turns: 1, words: 1, corrections: 1 } });
+  });
+});

@@ -1,0 +1,110 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const RUN = fileURLToPath(new URL('./run.mjs', import.meta.url));
+const SECTIONS = ['relay', 'first-token', 'speak-stream', 'live', 'stt', 'capacity', 'memory', 'cancel'];
+
+interface Row {
+  figure: string;
+  available?: false;
+  n?: number;
+  p50?: number;
+  p99?: number;
+  min?: number;
+  max?: number;
+  baseline?: { n: number; p50: number; p99: number };
+  ratio?: number;
+}
+
+/** The smoke run in progress (stopped if the suite ends first). */
+let child: ChildProcess | undefined;
+
+/** `npm run bench -- --smoke`, into a private results folder. */
+function smokeRun(outDir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    child = spawn(process.execPath, [RUN, '--smoke', `--out=${outDir}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('npm run bench (smoke run: every section, tiny counts)', () => {
+  let outDir: string;
+  let run: Awaited<ReturnType<typeof smokeRun>>;
+  let results: { meta: Record<string, unknown>; sections: Record<string, { title: string; rows: Row[] }> };
+
+  beforeAll(async () => {
+    outDir = mkdtempSync(join(tmpdir(), 'parley-bench-test-'));
+    run = await smokeRun(outDir);
+    if (run.code !== 0) throw new Error(`bench exited ${run.code}:\n${run.stderr.slice(-5000)}`);
+    results = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8'));
+  }, 600_000); // it starts a broker, every service and whisper-server: minutes on a loaded machine
+
+  afterAll(() => {
+    if (child?.exitCode === null) child.kill(); // its finally block stops the services it started
+    rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('writes the JSON twice: a timestamped file and latest.json', () => {
+    expect(readdirSync(outDir).sort()).toEqual([expect.stringMatching(/^bench-.*\.json$/), 'latest.json']);
+  });
+
+  it('has every section, each with rows', () => {
+    expect(Object.keys(results.sections)).toEqual(SECTIONS);
+    for (const name of SECTIONS) expect(results.sections[name]!.rows.length).toBeGreaterThan(0);
+  });
+
+  it('gives every measured figure numeric n, p50, p99 and spread, and every baseline a ratio', () => {
+    const measured = SECTIONS.flatMap((name) => results.sections[name]!.rows.filter((row) => row.available !== false));
+    expect(measured.length).toBeGreaterThan(30);
+    for (const row of measured) {
+      expect({ figure: row.figure, n: row.n }).toEqual({ figure: row.figure, n: expect.any(Number) });
+      expect(row.n).toBeGreaterThan(0);
+      for (const field of ['p50', 'p99', 'min', 'max'] as const)
+        expect([row.figure, field, Number.isFinite(row[field])]).toEqual([row.figure, field, true]);
+    }
+    const withBaseline = measured.filter((row) => row.baseline);
+    expect(withBaseline.length).toBeGreaterThan(10);
+    for (const row of withBaseline)
+      expect([row.figure, Number.isFinite(row.baseline!.p50), Number.isFinite(row.ratio)]).toEqual([
+        row.figure,
+        true,
+        true,
+      ]);
+  });
+
+  it('measures every section except the live conversation, which says why not', () => {
+    for (const name of SECTIONS.filter((s) => s !== 'live')) {
+      expect([name, results.sections[name]!.rows.every((row) => row.available !== false)]).toEqual([name, true]);
+    }
+    for (const row of results.sections.live!.rows) {
+      expect(row).toEqual({
+        figure: expect.any(String),
+        available: false,
+        note: expect.stringContaining('/api/conversation/live'),
+      });
+    }
+  });
+
+  it('measures the relay overhead from engine stamps for every chunk at 1 and 50 streams, with no error', () => {
+    const rows = results.sections.relay!.rows;
+    const sse50 = rows.find((row) => row.figure === 'engine → SSE client per chunk, 50 streams')!;
+    // 50 streams of the generated answer (18-30 chunks each), every chunk matched to its stamp.
+    expect(sse50.n).toBeGreaterThanOrEqual(50 * 18);
+    expect(rows.every((row) => !('note' in row))).toBe(true);
+  });
+
+  it('prints one markdown table per section, the same figures as the JSON', () => {
+    for (const section of Object.values(results.sections)) {
+      expect(run.stdout).toContain(`### ${section.title}`);
+      for (const row of section.rows) expect(run.stdout).toContain(`| ${row.figure}`);
+    }
+    expect(run.stdout).toContain('| figure | unit | n | p50 | p99 |');
+  });
+});

@@ -1,0 +1,2 @@
+const preset = require('../../tooling/jest.preset.cjs');
+module.exports = { ...preset, displayName: '@parley/deploy' };
