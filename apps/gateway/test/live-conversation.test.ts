@@ -362,7 +362,8 @@ describe('live conversation over a WebSocket', () => {
     await live.stream(second);
     await live.silenceUntil(() => live.events.some((e) => e.event === 'complete'));
     expect(live.of('t2').map((e) => e.event).at(-1)).toBe('complete');
-    expect(await metric(survivor, 'parley_stt_live_streams')).toBe(1);
+    // The new stream is the survivor's (streams of earlier tests may still be winding down there).
+    expect(await metric(survivor, 'parley_stt_live_streams')).toBeGreaterThan(before[survivor]);
     live.close();
   }, 90_000);
 });

@@ -199,6 +199,11 @@ describe('stt-service: live audio (Silero VAD, partial and final transcripts) ov
     await client.connect();
     nc = await connect({ servers: nats.url });
     await startReplica();
+    // whisper-server's first inference allocates its buffers (slow): do it before timing-sensitive tests.
+    const warm = new LiveStreamClient(client, nc, { partials: false });
+    await warm.opened();
+    await warm.send(concatPcm(silencePcm(300), second, silencePcm(800)).pcm, { realTime: false });
+    await warm.close();
   }, 20 * 60_000);
 
   afterEach(() => {

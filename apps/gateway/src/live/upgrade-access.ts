@@ -8,9 +8,10 @@ export interface AccessRefusal {
 
 /**
  * The access rule of the HTTP layer, applied to a WebSocket upgrade (which Express middleware
- * never sees). TODO(edge): bind the gateway's shared API-key and CORS/Origin check to
- * UPGRADE_ACCESS so HTTP routes and the live socket use one rule; until then the default below
- * follows API.md ("Access and documentation") on its own.
+ * never sees). TODO(edge): the merged edge layer has `EdgeAccess.admitUpgrade` (origin, key,
+ * shared rate limit, stream cap, async): make LiveAdmission call it instead of this hook and its
+ * own per-client count, so HTTP routes and the live socket use one rule. Until then the default
+ * below follows API.md ("Access and documentation") on its own.
  */
 export interface UpgradeAccess {
   check(request: IncomingMessage, query: URLSearchParams): AccessRefusal | undefined;
