@@ -18,9 +18,12 @@ RUN npx turbo run build
 # Portable (GGML_NATIVE=OFF) static build, so the image runs on any x86-64 CPU.
 RUN WHISPER_BUILD_DIR=/opt/whisper node apps/stt-service/scripts/build-whisper-server.mjs
 # Production dependencies only; node-llama-cpp's CUDA/Vulkan prebuilts are ~700 MB and unused on CPU.
+# The stt-service only reads silero_vad_v5.onnx from @ricky0123/vad-web (sherpa-onnx runs it), so
+# that package's browser runtime (onnxruntime-web, ~145 MB) goes too.
 RUN npm prune --omit=dev \
  && rm -rf node_modules/@node-llama-cpp/linux-x64-cuda* node_modules/@node-llama-cpp/linux-x64-vulkan \
-           node_modules/@node-llama-cpp/linux-arm* node_modules/@node-llama-cpp/mac-* node_modules/@node-llama-cpp/win-*
+           node_modules/@node-llama-cpp/linux-arm* node_modules/@node-llama-cpp/mac-* node_modules/@node-llama-cpp/win-* \
+           node_modules/onnxruntime-web
 
 # ---- runtime
 FROM node:20-bookworm-slim

@@ -6,10 +6,11 @@
 #   cmake, g++        build whisper-server from the whisper.cpp source nodejs-whisper bundles
 #   sox               test audio
 #   chromium          browser tests of the web client
+#   openssl           a throwaway certificate for the HTTPS/WSS test
 #   prometheus        promtool and a real Prometheus for the dashboard and alert-rule checks
 # Idempotent: installs only what is missing.
 set -euo pipefail
-packages=(nats-server ffmpeg espeak-ng espeak-ng-data cmake g++ make sox chromium prometheus)
+packages=(nats-server ffmpeg espeak-ng espeak-ng-data cmake g++ make sox chromium prometheus openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

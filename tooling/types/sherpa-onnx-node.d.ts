@@ -1,6 +1,6 @@
 // Ambient types for the parts of sherpa-onnx-node (1.13.x, CommonJS, JSDoc only)
-// that Parley uses for TTS. Checked against node_modules/sherpa-onnx-node/
-// {sherpa-onnx.js, non-streaming-tts.js, addon.js, types.js}.
+// that Parley uses (TTS, voice activity detection). Checked against node_modules/sherpa-onnx-node/
+// {sherpa-onnx.js, non-streaming-tts.js, vad.js, addon.js, types.js}.
 //
 // ESM usage: `import sherpa from 'sherpa-onnx-node'` (default import of the CJS
 // exports object; needs esModuleInterop) or createRequire(import.meta.url).
@@ -120,6 +120,53 @@ declare module 'sherpa-onnx-node' {
   /** Writes 16-bit PCM mono WAV; returns true on success. */
   export function writeWave(filename: string, wave: WaveObject): boolean;
 
+  export interface SileroVadModelConfig {
+    /** silero_vad_v5.onnx (window 512 at 16 kHz; sherpa-onnx adds a 64-sample context). */
+    model: string;
+    /** Speech probability above which a window is speech; default 0.5. */
+    threshold?: number;
+    /** Seconds of speech before a segment starts; default 0.25. */
+    minSpeechDuration?: number;
+    /** Seconds of silence that end a segment; default 0.5. */
+    minSilenceDuration?: number;
+    /** Samples per model window; 512 for v5 at 16 kHz. */
+    windowSize?: number;
+    /** Past this many seconds the threshold rises to 0.9 and min silence drops to 0.1 s; default 20. */
+    maxSpeechDuration?: number;
+  }
+
+  export interface VadConfig {
+    sileroVad: SileroVadModelConfig;
+    /** Must be 16000 for Silero (any other value exits the process). */
+    sampleRate: number;
+    numThreads?: number;
+    provider?: string;
+    debug?: boolean | number;
+  }
+
+  export interface SpeechSegment {
+    /** First sample, counted from the detector's creation or last reset. */
+    start: number;
+    samples: Float32Array;
+  }
+
+  /** Silero voice activity detection (per instance state: one per audio stream). */
+  export class Vad {
+    /** Loads the model synchronously (~150 ms, ~17 MB for v5). */
+    constructor(config: VadConfig, bufferSizeInSeconds: number);
+    acceptWaveform(samples: Float32Array): void;
+    isEmpty(): boolean;
+    /** True while a segment is open (speech started and not yet ended). */
+    isDetected(): boolean;
+    front(enableExternalBuffer?: boolean): SpeechSegment;
+    pop(): void;
+    clear(): void;
+    /** Forget everything: sample indices start again at 0. */
+    reset(): void;
+    /** Close the open segment (if any) at the audio received so far. */
+    flush(): void;
+  }
+
   export const version: string;
   export const gitSha1: string;
   export const gitDate: string;
@@ -127,6 +174,7 @@ declare module 'sherpa-onnx-node' {
 
   const sherpa: {
     OfflineTts: typeof OfflineTts;
+    Vad: typeof Vad;
     GenerationConfig: typeof GenerationConfig;
     readWave: typeof readWave;
     writeWave: typeof writeWave;

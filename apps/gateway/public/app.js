@@ -1,5 +1,6 @@
 // Parley's web client: text or voice in, the answer streamed as text while each sentence's
-// speech plays as soon as it arrives (SSE over POST, read with fetch).
+// speech plays as soon as it arrives (SSE over POST, read with fetch). Hands-free mode streams
+// the microphone over a WebSocket instead (/api/conversation/live).
 const $ = (id) => document.getElementById(id);
 const state = {
   sessionId: localStorage.getItem('parley.session') || undefined,
@@ -61,7 +62,7 @@ async function apiFetch(url, init = {}, { ask = true } = {}) {
 }
 
 // ---- audio: play each sentence in order, as soon as it arrives
-const audio = { context: null, playAt: 0 };
+const audio = { context: null, playAt: 0, sources: new Set() };
 async function playWav(base64, { count = true } = {}) {
   audio.context ??= new AudioContext();
   const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
@@ -72,7 +73,16 @@ async function playWav(base64, { count = true } = {}) {
   const startAt = Math.max(audio.context.currentTime, audio.playAt);
   source.start(startAt);
   audio.playAt = startAt + buffer.duration;
+  audio.sources.add(source);
+  source.onended = () => audio.sources.delete(source);
   if (count) window.parley.audioPlayed += 1;
+}
+
+/** Stops the answer being spoken (the learner started talking). */
+function stopPlayback() {
+  for (const source of audio.sources) source.stop();
+  audio.sources.clear();
+  audio.playAt = 0;
 }
 
 // ---- conversation
@@ -247,6 +257,11 @@ $('composer').addEventListener('submit', (event) => {
   const message = $('message').value.trim();
   if (!message || state.busy) return;
   $('message').value = '';
+  if (live.socket?.readyState === WebSocket.OPEN) {
+    addMessage('user', message);
+    live.socket.send(JSON.stringify({ type: 'text', message }));
+    return;
+  }
   const body = { message, ...settings(), tts: true, session_id: state.sessionId, speech_rate: $('slow').checked ? 1.2 : undefined };
   void runTurn(
     { url: '/api/conversation/text-stream', init: { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) } },
@@ -283,6 +298,93 @@ function stopRecording() {
 $('record').addEventListener('pointerdown', () => void startRecording().catch((e) => addMessage('error', `Microphone: ${e.message}`)));
 $('record').addEventListener('pointerup', stopRecording);
 $('record').addEventListener('pointerleave', stopRecording);
+
+// ---- hands-free: the microphone streams to /api/conversation/live; the server finds each
+// utterance, answers it, and stops talking when interrupted.
+const live = { socket: null, stream: null, context: null, answers: new Map() };
+window.parley.live = { completes: 0, turns: 0 };
+
+function liveUrl() {
+  const params = new URLSearchParams(settings());
+  if (state.sessionId) params.set('session_id', state.sessionId);
+  if (speechRate()) params.set('speech_rate', speechRate());
+  // A socket cannot carry an Authorization header from the browser: the key goes in the query.
+  if (state.apiKey) params.set('api_key', state.apiKey);
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/conversation/live?${params}`;
+}
+
+async function startHandsFree() {
+  // The browser's echo cancellation keeps the answer's speech out of the microphone (headphones work best).
+  live.stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true } });
+  live.context = new AudioContext();
+  audio.context ??= live.context;
+  await live.context.audioWorklet.addModule('capture-worklet.js');
+  const node = new AudioWorkletNode(live.context, 'parley-capture');
+  live.context.createMediaStreamSource(live.stream).connect(node);
+  const socket = new WebSocket(liveUrl());
+  socket.binaryType = 'arraybuffer';
+  live.socket = socket;
+  node.port.onmessage = ({ data }) => {
+    $('level').value = Math.min(1, data.rms * 4);
+    if (socket.readyState === WebSocket.OPEN) socket.send(data.pcm);
+  };
+  socket.onmessage = (message) => onLiveEvent(JSON.parse(message.data));
+  socket.onclose = (event) => {
+    if (live.socket !== socket) return;
+    stopHandsFree();
+    if (event.code === 1012) $('status').textContent = 'The server restarted: press Hands-free to go on.';
+  };
+  $('hands-free').setAttribute('aria-pressed', 'true');
+  $('live').hidden = false;
+  $('status').textContent = 'Listening… just speak.';
+}
+
+function stopHandsFree() {
+  const socket = live.socket;
+  live.socket = null;
+  socket?.close();
+  live.stream?.getTracks().forEach((t) => t.stop());
+  void live.context?.close();
+  if (audio.context === live.context) audio.context = null;
+  Object.assign(live, { stream: null, context: null });
+  $('hands-free').setAttribute('aria-pressed', 'false');
+  $('live').hidden = true;
+  $('partial').textContent = '';
+}
+
+function onLiveEvent({ event, data }) {
+  const turn = data.turn_id;
+  if (event === 'ready') saveSession(data.session_id);
+  else if (event === 'speech_started') {
+    stopPlayback();
+    window.parley.live.turns += 1;
+    $('status').textContent = 'Listening…';
+  } else if (event === 'partial_transcription') $('partial').textContent = data.transcript;
+  else if (event === 'speech_stopped') $('status').textContent = 'Thinking…';
+  else if (event === 'transcription') {
+    $('partial').textContent = '';
+    addMessage('user', data.text);
+  } else if (event === 'response_start') live.answers.set(turn, addMessage('assistant'));
+  else if (event === 'response_chunk') live.answers.get(turn).textContent += data.chunk;
+  else if (event === 'audio') void playWav(data.audio);
+  else if (event === 'interrupted') live.answers.get(turn)?.classList.add('interrupted');
+  else if (event === 'complete') {
+    window.parley.lastComplete = data;
+    window.parley.live.completes += 1;
+    $('status').textContent = 'Listening… just speak.';
+  } else if (event === 'error') {
+    if (data.code !== 'NO_SPEECH') addMessage('error', data.error);
+    $('status').textContent = 'Listening… just speak.';
+  }
+}
+
+$('hands-free').addEventListener('click', () => {
+  if (live.socket) stopHandsFree();
+  else void startHandsFree().catch((e) => {
+    stopHandsFree();
+    addMessage('error', `Microphone: ${e.message}${window.isSecureContext ? '' : ' (the microphone needs HTTPS or localhost)'}`);
+  });
+});
 
 $('new-session').addEventListener('click', async () => {
   if (state.sessionId) await apiFetch(`/api/conversation/session/${state.sessionId}`, { method: 'DELETE' });

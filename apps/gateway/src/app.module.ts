@@ -10,6 +10,7 @@ import {
   NATS_CONNECTION,
   NATS_RECONNECT,
   natsUrl,
+  ServiceMetrics,
 } from '@parley/service-kit';
 import type { GatewayConfig } from './config.js';
 import { ConversationTurnUseCase } from './conversation/conversation-turn.use-case.js';
@@ -46,6 +47,13 @@ import { ServiceHealthClient } from './services/service-health.client.js';
 import { JetStreamKvSessionStore } from './sessions/jetstream-kv.session-store.js';
 import { SESSION_STORE } from './sessions/session-store.port.js';
 import { GATEWAY_CONFIG } from './tokens.js';
+import { LiveAdmission } from './live/live-admission.js';
+import { LiveConversationFactory } from './live/live-conversation.factory.js';
+import { LiveGatewayMetrics } from './live/live-metrics.js';
+import { LiveTurns } from './live/live-turns.js';
+import { LiveWsGateway } from './live/live.ws-gateway.js';
+import { DefaultUpgradeAccess, UPGRADE_ACCESS } from './live/upgrade-access.js';
+import { SttLiveClient } from './services/stt-live.client.js';
 import { AudioSpeechHttpController } from './openai/audio-speech.http.controller.js';
 import { AudioSpeechUseCase } from './openai/audio-speech.use-case.js';
 import { AudioTranscriptionsHttpController } from './openai/audio-transcriptions.http.controller.js';
@@ -140,6 +148,14 @@ export class GatewayModule implements NestModule {
         TurnFeedback,
         { provide: AFTER_REPLY_STAGES, useValue: [] },
         ConversationTurnUseCase,
+        // Live conversation (WebSocket).
+        SttLiveClient,
+        LiveTurns,
+        LiveAdmission,
+        { provide: UPGRADE_ACCESS, useFactory: () => new DefaultUpgradeAccess() },
+        { provide: LiveGatewayMetrics, inject: [ServiceMetrics], useFactory: (metrics: ServiceMetrics) => new LiveGatewayMetrics(metrics) },
+        LiveConversationFactory,
+        LiveWsGateway,
         TurnMetrics,
         TtsVoicesClient,
         EdgeAccess,

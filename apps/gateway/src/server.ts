@@ -1,16 +1,20 @@
 import 'reflect-metadata';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { serviceLogger } from '@parley/service-kit';
 import { GatewayModule } from './app.module.js';
+import { LiveAdmission } from './live/live-admission.js';
+import { LiveWsAdapter } from './live/live-ws.adapter.js';
 import type { GatewayConfig } from './config.js';
 import { applyBrowserEdge } from './edge/browser-edge.js';
 
 /** Creates and starts the gateway (also used by the tests, which pass their own config). */
 export async function startGateway(config: GatewayConfig): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), { logger: serviceLogger('gateway') });
+  const httpsOptions = config.tls ? { cert: readFileSync(config.tls.certPath), key: readFileSync(config.tls.keyPath) } : undefined;
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), { logger: serviceLogger('gateway'), httpsOptions });
+  app.useWebSocketAdapter(new LiveWsAdapter(app, app.get(LiveAdmission)));
   app.enableShutdownHooks();
   applyBrowserEdge(app);
   if (config.publicDir && existsSync(config.publicDir)) app.useStaticAssets(config.publicDir);

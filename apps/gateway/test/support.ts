@@ -139,3 +139,4 @@ export function parseWav(bytes: Uint8Array) {
   const dataBytes = view.readUInt32LE(40);
   return { channels, sampleRate, bitsPerSample, dataBytes, samples: dataBytes / (bitsPerSample / 8) / channels, fileBytes: view.length };
 }
+

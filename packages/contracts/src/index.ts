@@ -17,3 +17,4 @@ export * from './metrics.js';
 export * from './openai.js';
 export * from './http-responses.js';
 export * from './streams.js';
+export * from './live.js';

@@ -8,7 +8,8 @@ export interface EngineRequestOptions<T> {
   /** The operation's metric label (`chat`, `transcribe`, `synthesize`). */
   operation: string;
   model: ModelLifecycle;
-  gate: ConcurrencyGate;
+  /** A ConcurrencyGate, or anything that runs a task in a slot the same way (the stt-service's priority scheduler). */
+  gate: Pick<ConcurrencyGate, 'run'>;
   metrics: ServiceMetrics;
   /**
    * The engine work, run once a slot is free: streams values with `emit` as the engine produces

@@ -73,6 +73,15 @@ export class ConversationTurnUseCase {
     return this.stt.transcribe(audio, language);
   }
 
+  /**
+   * The answer to words already transcribed (a live conversation's utterance or typed text):
+   * `response_start`, chunks, audio, after-reply stages, `complete` or `error`. With
+   * `turn.store === false` the caller stores the turn itself (what was heard of it).
+   */
+  answer(turn: TurnContext, userText: string): Observable<TurnEvent> {
+    return this.reply(turn, userText);
+  }
+
   private reply(turn: TurnContext, userText: string): Observable<TurnEvent> {
     const start: TurnEvent = { event: 'response_start', data: { status: 'generating', session_id: turn.sessionId } };
     const answer$ = defer(() => this.history.chatMessages(turn, userText)).pipe(

@@ -37,10 +37,10 @@ export class JetStreamKvSessionStore implements SessionStore {
     return (await this.sessions.get(sessionId))?.messages ?? [];
   }
 
-  appendTurn(sessionId: string, turn: [StoredMessage, StoredMessage]): Promise<void> {
+  appendTurn(sessionId: string, turn: [StoredMessage, StoredMessage?]): Promise<void> {
     return this.sessions.update(
       sessionId,
-      (current) => ({ messages: [...(current?.messages ?? []), ...turn].slice(-this.options.maxMessages) }),
+      (current) => ({ messages: [...(current?.messages ?? []), ...turn.filter((m) => m !== undefined)].slice(-this.options.maxMessages) }),
       5,
     );
   }

@@ -4,8 +4,8 @@ import type { StoredMessage } from '@parley/contracts';
 export interface SessionStore {
   /** The session's messages, oldest first; empty for a session never seen (or expired). */
   messages(sessionId: string): Promise<StoredMessage[]>;
-  /** Appends one completed turn (the learner's message and the answer) atomically. */
-  appendTurn(sessionId: string, turn: [StoredMessage, StoredMessage]): Promise<void>;
+  /** Appends one turn atomically: the learner's message and the answer (none when a live turn was cut before any was heard). */
+  appendTurn(sessionId: string, turn: [StoredMessage, StoredMessage?]): Promise<void>;
   clear(sessionId: string): Promise<void>;
 }
 

@@ -1,5 +1,6 @@
 import { ParleyError } from '@parley/contracts';
-import { ConcurrencyGate, ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
+import { ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
+import { TranscriptionScheduler } from '../scheduler/transcription-scheduler.js';
 import { lastValueFrom } from 'rxjs';
 import { encodeWav16 } from '../audio/index.js';
 import type { AudioStore } from '../audio-store/audio-store.port.js';
@@ -41,7 +42,7 @@ async function transcribe(engine: SttEngine, wav: Uint8Array) {
   const lifecycle = new ModelLifecycle('stt', engine.modelName, metrics);
   await lifecycle.load(() => engine.load());
   const config = { ...loadConfig({ STT_MODEL_PATH: '/unused.bin' }), ffmpegPath: '/nonexistent/ffmpeg' };
-  const useCase = new TranscribeUseCase(engine, new MemoryAudioStore(wav), lifecycle, new ConcurrencyGate(1, 1), metrics, config);
+  const useCase = new TranscribeUseCase(engine, new MemoryAudioStore(wav), lifecycle, new TranscriptionScheduler(1, 1, { maxWaitingPartials: 1 }), metrics, config);
   return lastValueFrom(useCase.transcribe({ request_id: 'abcdefgh', audio_object: 'objectname', language: 'en' }));
 }
 

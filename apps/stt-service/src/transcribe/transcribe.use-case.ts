@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { MODEL_OPERATIONS, ParleyError, type Transcription } from '@parley/contracts';
-import { ConcurrencyGate, engineRequest, ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
+import { engineRequest, ModelLifecycle, ServiceMetrics } from '@parley/service-kit';
 import { finalize, type Observable } from 'rxjs';
 import { decodeAudio, probeFfmpeg } from '../audio/index.js';
 import { AUDIO_STORE, type AudioStore } from '../audio-store/audio-store.port.js';
 import type { SttServiceConfig } from '../config.js';
 import { STT_ENGINE, type SttEngine } from '../engine/stt-engine.port.js';
+import { TranscriptionScheduler } from '../scheduler/transcription-scheduler.js';
 import { STT_CONFIG } from '../tokens.js';
 import { assertNotSilent, spokenText } from './speech-presence.js';
 
@@ -30,7 +31,7 @@ export class TranscribeUseCase {
     @Inject(STT_ENGINE) private readonly engine: SttEngine,
     @Inject(AUDIO_STORE) private readonly store: AudioStore,
     @Inject(ModelLifecycle) private readonly model: ModelLifecycle,
-    @Inject(ConcurrencyGate) private readonly gate: ConcurrencyGate,
+    @Inject(TranscriptionScheduler) private readonly scheduler: TranscriptionScheduler,
     @Inject(ServiceMetrics) private readonly metrics: ServiceMetrics,
     @Inject(STT_CONFIG) private readonly config: SttServiceConfig,
   ) {
@@ -48,7 +49,8 @@ export class TranscribeUseCase {
     return engineRequest<Transcription>({
       operation: MODEL_OPERATIONS.stt,
       model: this.model,
-      gate: this.gate,
+      // An upload is a final: it goes before any live partial waiting for whisper-server.
+      gate: this.scheduler,
       metrics: this.metrics,
       run: async (_emit, signal) => {
         const bytes = await this.store.read(command.audio_object, this.config.maxAudioBytes);

@@ -34,13 +34,17 @@ export class ConversationHistory {
     ];
   }
 
-  /** Stores a completed turn. The learner already has the answer: losing it from history is bad, failing the turn is worse. */
-  async store(turn: TurnContext, userText: string, answer: string): Promise<void> {
+  /**
+   * Stores a turn: the learner's words and the answer (none when it is empty: a live turn cut
+   * before any of it was heard). The learner already has the answer: losing it from history is
+   * bad, failing the turn is worse.
+   */
+  async store(turn: Pick<TurnContext, 'sessionId' | 'settings'>, userText: string, answer: string): Promise<void> {
     const language = turn.settings.language;
     try {
       await this.sessions.appendTurn(turn.sessionId, [
         { role: 'user', content: userText, language },
-        { role: 'assistant', content: answer, language },
+        answer ? { role: 'assistant', content: answer, language } : undefined,
       ]);
     } catch (error) {
       this.logger.error(`turn of session ${turn.sessionId} not stored: ${String(error)}`);

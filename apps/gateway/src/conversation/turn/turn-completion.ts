@@ -21,7 +21,11 @@ export class TurnCompletion {
   ) {}
 
   async complete(turn: TurnContext, userText: string, reply: Reply, speech: SpeechOutcome, feedback: FeedbackOutcome = {}): Promise<TurnEvent> {
-    await Promise.all([this.history.store(turn, userText, reply.text), this.countForLearner(turn, feedback)]);
+    await Promise.all([
+      // A live turn stores itself, with what was heard (TurnContext.store === false).
+      turn.store === false ? undefined : this.history.store(turn, userText, reply.text),
+      this.countForLearner(turn, feedback),
+    ]);
     const now = performance.now();
     const since = (from: number, mark: number = now) => Math.round(mark - from);
     return {

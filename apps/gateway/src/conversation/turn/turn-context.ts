@@ -24,6 +24,8 @@ export interface TurnContext {
   startedAtMs: number;
   /** Timings measured before the reply (transcription), merged into `complete`. */
   timings: TurnTimings;
+  /** false: `complete` does not store the turn (a live turn stores what was heard, once it was heard). */
+  store?: boolean;
 }
 
 export function newSessionId(): string {

@@ -1,0 +1,63 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import { describeIssues, liveQuerySchema, type LiveQuery } from '@parley/contracts';
+import type { GatewayConfig } from '../config.js';
+import { GATEWAY_CONFIG } from '../tokens.js';
+import { UPGRADE_ACCESS, type UpgradeAccess } from './upgrade-access.js';
+
+export type Admission =
+  | { admitted: true; query: LiveQuery; client: string }
+  | { admitted: false; status: number; body: { statusCode: number; error: string; message: string; code: string } };
+
+const REFUSALS: Record<number, { error: string; code: string }> = {
+  400: { error: 'Bad Request', code: 'INVALID_REQUEST' },
+  401: { error: 'Unauthorized', code: 'UNAUTHORIZED' },
+  403: { error: 'Forbidden', code: 'FORBIDDEN' },
+  429: { error: 'Too Many Requests', code: 'TOO_MANY_REQUESTS' },
+};
+
+function refuse(status: number, message: string): Admission {
+  const { error, code } = REFUSALS[status]!;
+  return { admitted: false, status, body: { statusCode: status, error, message, code } };
+}
+
+/**
+ * Decides on a live socket before the upgrade, so a refusal is a plain HTTP answer with the
+ * error body: access (key, browser origin), the query, and the connections per client.
+ */
+@Injectable()
+export class LiveAdmission {
+  private readonly connections = new Map<string, number>();
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(UPGRADE_ACCESS) private readonly access: UpgradeAccess,
+  ) {}
+
+  admit(request: IncomingMessage): Admission {
+    const params = new URL(request.url ?? '/', 'http://gateway').searchParams;
+    const refusal = this.access.check(request, params);
+    if (refusal) return refuse(refusal.status, refusal.message);
+    const parsed = liveQuerySchema.safeParse(Object.fromEntries(params));
+    if (!parsed.success) return refuse(400, `Invalid query: ${describeIssues(parsed.error)}`);
+    const client = request.socket.remoteAddress ?? 'unknown';
+    const open = this.connections.get(client) ?? 0;
+    if (open >= this.config.liveMaxConnectionsPerClient) {
+      return refuse(429, `too many live connections from this client: at most ${this.config.liveMaxConnectionsPerClient}`);
+    }
+    return { admitted: true, query: parsed.data, client };
+  }
+
+  /** Counts an open socket of `client`; the returned function uncounts it (once). */
+  opened(client: string): () => void {
+    this.connections.set(client, (this.connections.get(client) ?? 0) + 1);
+    let closed = false;
+    return () => {
+      if (closed) return;
+      closed = true;
+      const left = (this.connections.get(client) ?? 1) - 1;
+      if (left > 0) this.connections.set(client, left);
+      else this.connections.delete(client);
+    };
+  }
+}

@@ -1,0 +1,32 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { LiveQuery, TurnEvent } from '@parley/contracts';
+import type { Observable } from 'rxjs';
+import { ConversationTurnUseCase } from '../conversation/conversation-turn.use-case.js';
+import { ConversationHistory } from '../conversation/turn/conversation-history.js';
+import { turnContext } from '../conversation/turn/turn-context.js';
+
+type LiveSettings = LiveQuery & { session_id: string };
+
+/** The turn use case as a live conversation uses it: spoken answers that it stores itself, once heard. */
+@Injectable()
+export class LiveTurns {
+  constructor(
+    @Inject(ConversationTurnUseCase) private readonly turns: ConversationTurnUseCase,
+    @Inject(ConversationHistory) private readonly history: ConversationHistory,
+  ) {}
+
+  answer(settings: LiveSettings, userText: string): Observable<TurnEvent> {
+    const turn = turnContext(request(settings), { speak: true });
+    turn.store = false;
+    return this.turns.answer(turn, userText);
+  }
+
+  store(settings: LiveSettings, userText: string, heard: string): Promise<void> {
+    return this.history.store(turnContext(request(settings), { speak: false }), userText, heard);
+  }
+}
+
+/** The socket's settings as a turn request (the query's optional turn options with their defaults). */
+function request(settings: LiveSettings) {
+  return { ...settings, feedback: settings.feedback ?? false, native_language: settings.native_language ?? 'en' };
+}
