@@ -21,6 +21,7 @@ import {
   type SseEventRecord,
   type TestGateway,
 } from './support.js';
+import { startEdgeGateway } from './edge-support.js';
 
 const TURN = { message: 'Yo tener hambre', language: 'es', difficulty: 'beginner', scenario: 'restaurant' };
 const FORBIDDEN_KEYS = ['text', 'chunk', 'status', 'full_response', 'error'];
@@ -202,6 +203,23 @@ describe('feedback events and learner progress', () => {
       const res = await fetch(`${gateway.url}/api/learners/ana`, { method: 'DELETE' });
       expect(await res.json()).toEqual({ status: 'cleared', learner_id: 'ana' });
       expect((await learner('ana')).body).toEqual({ learner_id: 'ana', languages: {}, vocabulary: [], recent_corrections: [] });
+    });
+
+    it("keeps each API key's learners in its own space: another key neither sees nor deletes them", async () => {
+      const keyed = await startEdgeGateway(nats.url, { apiKeys: ['key-one-0123456789', 'key-two-0123456789'] });
+      const as = (key: string) => ({ Authorization: `Bearer ${key}` });
+      const get = async (key: string) => (await fetch(`${keyed.url}/api/learners/kim`, { headers: as(key) })).json() as Promise<Record<string, any>>;
+      try {
+        const turn = await postJson(`${keyed.url}/api/conversation/text`, { ...TURN, feedback: true, learner_id: 'kim' }, { headers: { 'Content-Type': 'application/json', ...as('key-one-0123456789') } });
+        expect(turn.status).toBe(200);
+        expect((await get('key-one-0123456789')).languages.es.turns).toBe(1);
+        expect(await get('key-two-0123456789')).toEqual({ learner_id: 'kim', languages: {}, vocabulary: [], recent_corrections: [] });
+        await fetch(`${keyed.url}/api/learners/kim`, { method: 'DELETE', headers: as('key-two-0123456789') });
+        expect((await get('key-one-0123456789')).languages.es.turns).toBe(1);
+        expect((await fetch(`${keyed.url}/api/learners/kim`)).status).toBe(401);
+      } finally {
+        await keyed.close();
+      }
     });
 
     it('refuses a bad learner id and a bad export format with 400 saying what to fix', async () => {

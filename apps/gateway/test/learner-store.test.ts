@@ -29,20 +29,32 @@ describe('JetStreamKvLearnerStore', () => {
   });
 
   it('counts every one of 10 concurrent turns of one learner written through two replicas', async () => {
-    await Promise.all(Array.from({ length: 10 }, (_, n) => (n % 2 ? replicaA : replicaB).recordTurn('ana', turn(n))));
-    const progress = await replicaA.progress('ana');
+    await Promise.all(Array.from({ length: 10 }, (_, n) => (n % 2 ? replicaA : replicaB).recordTurn({ id: 'ana' }, turn(n))));
+    const progress = await replicaA.progress({ id: 'ana' });
     expect(progress.languages).toEqual({ es: { turns: 10, words: 10, corrections: 10 } });
     expect(progress.vocabulary.map((w) => w.word).sort()).toEqual(Array.from({ length: 10 }, (_, n) => `w${n}`).sort());
     expect(progress.recent_corrections).toHaveLength(10);
   });
 
   it('answers empty progress for a learner never seen, and forgets a learner', async () => {
-    expect(await replicaB.progress('nobody')).toEqual({ learner_id: 'nobody', languages: {}, vocabulary: [], recent_corrections: [] });
-    await replicaA.recordTurn('gone', turn(1));
-    expect((await replicaB.progress('gone')).languages.es?.turns).toBe(1);
-    await replicaB.forget('gone');
-    expect((await replicaA.progress('gone')).vocabulary).toEqual([]);
-    await replicaA.recordTurn('gone', turn(2));
-    expect((await replicaB.progress('gone')).languages).toEqual({ es: { turns: 1, words: 1, corrections: 1 } });
+    expect(await replicaB.progress({ id: 'nobody' })).toEqual({ learner_id: 'nobody', languages: {}, vocabulary: [], recent_corrections: [] });
+    await replicaA.recordTurn({ id: 'gone' }, turn(1));
+    expect((await replicaB.progress({ id: 'gone' })).languages.es?.turns).toBe(1);
+    await replicaB.forget({ id: 'gone' });
+    expect((await replicaA.progress({ id: 'gone' })).vocabulary).toEqual([]);
+    await replicaA.recordTurn({ id: 'gone' }, turn(2));
+    expect((await replicaB.progress({ id: 'gone' })).languages).toEqual({ es: { turns: 1, words: 1, corrections: 1 } });
+  });
+
+  it('keeps the learners of two API keys apart, even under the same learner id', async () => {
+    await replicaA.recordTurn({ id: 'sam', space: 'key1' }, turn(1));
+    await replicaA.recordTurn({ id: 'sam', space: 'key1' }, turn(2));
+    await replicaB.recordTurn({ id: 'sam', space: 'key2' }, turn(3));
+    expect((await replicaB.progress({ id: 'sam', space: 'key1' })).languages.es?.turns).toBe(2);
+    expect((await replicaA.progress({ id: 'sam', space: 'key2' })).languages.es?.turns).toBe(1);
+    expect((await replicaA.progress({ id: 'sam' })).languages).toEqual({});
+    await replicaB.forget({ id: 'sam', space: 'key2' });
+    expect((await replicaA.progress({ id: 'sam', space: 'key1' })).learner_id).toBe('sam');
+    expect((await replicaA.progress({ id: 'sam', space: 'key1' })).languages.es?.turns).toBe(2);
   });
 });

@@ -7,7 +7,7 @@ import { SPEECH_TO_TEXT, type SpeechToText } from './turn/ports.js';
 import { newReply, ReplyGeneration } from './turn/reply-generation.js';
 import { SentenceSpeech, type SpeechOutcome } from './turn/sentence-speech.js';
 import type { SpokenSentence } from '../speech/language-runs.js';
-import { turnContext, type TurnContext } from './turn/turn-context.js';
+import { turnContext, type TurnContext, type TurnOptions } from './turn/turn-context.js';
 import { errorEvent } from './turn/turn-events.js';
 import { TurnCompletion } from './turn/turn-completion.js';
 import { TurnFeedback, type FeedbackOutcome } from './turn/turn-feedback.js';
@@ -36,7 +36,7 @@ export class ConversationTurnUseCase {
    * A turn whose input is text. `speak`: whether the answer is also spoken sentence by sentence
    * (the request's `tts`, when the transport can deliver audio).
    */
-  textTurn(request: TextTurnRequest, options: { speak: boolean }): Observable<TurnEvent> {
+  textTurn(request: TextTurnRequest, options: TurnOptions): Observable<TurnEvent> {
     return this.reply(turnContext(request, options), request.message);
   }
 
@@ -47,7 +47,7 @@ export class ConversationTurnUseCase {
    * NO_SPEECH error. Below the advanced level a learner may speak their own language ("how do you
    * say 'bill'?"): the recording is then transcribed in whichever of the two languages it is in.
    */
-  speakTurn(request: SpeakRequest, audio: Uint8Array, options: { speak: boolean }): Observable<TurnEvent> {
+  speakTurn(request: SpeakRequest, audio: Uint8Array, options: TurnOptions): Observable<TurnEvent> {
     const turn = turnContext(request, options);
     const start: TurnEvent = { event: 'start', data: { status: 'transcribing', session_id: turn.sessionId } };
     return concat(

@@ -32,6 +32,7 @@ import { map } from 'rxjs';
 import { lastValueWhileConnected } from '../http/while-connected.js';
 import { writeSse } from '../http/sse.js';
 import { TurnMetrics } from '../http/turn-metrics.js';
+import { EdgeAccess } from '../edge/edge-access.js';
 import { SESSION_STORE, type SessionStore } from '../sessions/session-store.port.js';
 import { speechOptions } from '../speech/speech-options.js';
 import { ConversationTurnUseCase } from './conversation-turn.use-case.js';
@@ -63,23 +64,26 @@ export class ConversationHttpController {
     @Inject(SESSION_STORE) private readonly sessions: SessionStore,
     @Inject(SPEECH) private readonly speech: Speech,
     @Inject(TurnMetrics) private readonly turnMetrics: TurnMetrics,
+    @Inject(EdgeAccess) private readonly edge: EdgeAccess,
   ) {}
+
+  /** The caller's API key id: its learners live in their own space. */
+  private learnerSpace(res: Response): string | undefined {
+    return this.edge.clientOf(res.req)?.keyId;
+  }
 
   @Post('text')
   @HttpCode(200)
   async text(@Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<TextTurnResponse> {
     const request = parsePayload(textTurnRequestSchema, body, 'request');
-    const turn = this.turns.textTurn(request, { speak: false });
+    const turn = this.turns.textTurn(request, { speak: false, learnerSpace: this.learnerSpace(res) });
     return lastValueWhileConnected(res, turnResult(turn).pipe(map(textTurnResponse)));
   }
 
   @Post('text-stream')
   textStream(@Body() body: unknown, @Res() res: Response): void {
     const request = parsePayload(textTurnRequestSchema, body, 'request');
-    writeSse(
-      res,
-      this.turns.textTurn(request, { speak: request.tts === true }).pipe(this.turnMetrics.observe('text-stream')),
-    );
+    writeSse(res, this.turns.textTurn(request, { speak: request.tts === true, learnerSpace: this.learnerSpace(res) }).pipe(this.turnMetrics.observe('text-stream')));
   }
 
   /** Form fields (multipart or urlencoded) or JSON: text, language, voice, speech_rate → audio/wav. */
@@ -114,7 +118,7 @@ export class ConversationHttpController {
   ): Promise<SpeakTurnResponse> {
     const request = parsePayload(speakRequestSchema, body, 'request');
     // The JSON answer carries no audio: nothing is synthesized.
-    const turn = this.turns.speakTurn(request, uploadedAudio(file), { speak: false });
+    const turn = this.turns.speakTurn(request, uploadedAudio(file), { speak: false, learnerSpace: this.learnerSpace(res) });
     return lastValueWhileConnected(res, turnResult(turn).pipe(map(speakTurnResponse)));
   }
 
@@ -122,12 +126,7 @@ export class ConversationHttpController {
   @UseInterceptors(FileInterceptor('audio'))
   speakStream(@UploadedFile() file: UploadedAudio | undefined, @Body() body: unknown, @Res() res: Response): void {
     const request = parsePayload(speakRequestSchema, body, 'request');
-    writeSse(
-      res,
-      this.turns
-        .speakTurn(request, uploadedAudio(file), { speak: true })
-        .pipe(this.turnMetrics.observe('speak-stream')),
-    );
+    writeSse(res, this.turns.speakTurn(request, uploadedAudio(file), { speak: true, learnerSpace: this.learnerSpace(res) }).pipe(this.turnMetrics.observe('speak-stream')));
   }
 
   @Get('session/:id')

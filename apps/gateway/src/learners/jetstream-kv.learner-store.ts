@@ -25,22 +25,22 @@ export class JetStreamKvLearnerStore implements LearnerStore {
     this.learners = new KvDocuments(nats, definition, learnerProgressSchema, new Logger('learners'), 'learner');
   }
 
-  progress(learnerId: string): Promise<LearnerProgress | undefined> {
-    return this.learners.get(learnerId);
+  progress(key: string): Promise<LearnerProgress | undefined> {
+    return this.learners.get(key);
   }
 
-  update(learnerId: string, change: (current: LearnerProgress | undefined) => LearnerProgress): Promise<void> {
-    const previous = this.queues.get(learnerId) ?? Promise.resolve();
-    const write = previous.then(() => this.learners.update(learnerId, change, MAX_ATTEMPTS));
+  update(key: string, change: (current: LearnerProgress | undefined) => LearnerProgress): Promise<void> {
+    const previous = this.queues.get(key) ?? Promise.resolve();
+    const write = previous.then(() => this.learners.update(key, change, MAX_ATTEMPTS));
     const settled = write.catch(() => undefined);
-    this.queues.set(learnerId, settled);
+    this.queues.set(key, settled);
     void settled.then(() => {
-      if (this.queues.get(learnerId) === settled) this.queues.delete(learnerId);
+      if (this.queues.get(key) === settled) this.queues.delete(key);
     });
     return write;
   }
 
-  forget(learnerId: string): Promise<void> {
-    return this.learners.purge(learnerId);
+  forget(key: string): Promise<void> {
+    return this.learners.purge(key);
   }
 }

@@ -55,11 +55,11 @@ export class TurnCompletion {
 
   /** As with history: the learner already has the answer; a progress not stored is logged, not a failed turn. */
   private async countForLearner(turn: TurnContext, { feedback }: FeedbackOutcome): Promise<void> {
-    if (!turn.learnerId) return;
+    if (!turn.learner) return;
     try {
-      await this.learners.recordTurn(turn.learnerId, { language: turn.settings.language, feedback, at: new Date() });
+      await this.learners.recordTurn(turn.learner, { language: turn.settings.language, feedback, at: new Date() });
     } catch (error) {
-      this.logger.error(`turn of learner ${turn.learnerId} not counted: ${String(error)}`);
+      this.logger.error(`turn of learner ${turn.learner.id} not counted: ${String(error)}`);
     }
   }
 }

@@ -1,7 +1,17 @@
 import type { SpeakRequest, StoredMessage, TextTurnRequest, TurnTimings } from '@parley/contracts';
 import type { TutorSettings } from '../prompts.js';
 import { speechOptions } from '../../speech/speech-options.js';
+import type { LearnerRef } from '../../learners/learner-store.port.js';
 import type { SpeechOptions } from './ports.js';
+
+/**
+ * What the transport says of a turn: `speak`, whether it delivers the answer's speech;
+ * `learnerSpace`, the caller's API key id, within which its learner ids live.
+ */
+export interface TurnOptions {
+  speak: boolean;
+  learnerSpace?: string;
+}
 
 /** What every collaborator of one turn knows about it. */
 export interface TurnContext {
@@ -19,7 +29,7 @@ export interface TurnContext {
   /** When set, a `feedback` event follows the answer (corrections, translation, new words). */
   feedback: boolean;
   /** When set, the turn counts toward this learner's progress. */
-  learnerId?: string;
+  learner?: LearnerRef;
   /** When the turn began (performance.now()), for the timings in `complete`. */
   startedAtMs: number;
   /** Timings measured before the reply (transcription), merged into `complete`. */
@@ -37,7 +47,7 @@ export function newSessionId(): string {
  * says whether the transport will deliver the answer's speech (a blocking route will not, so
  * nothing is synthesized for it).
  */
-export function turnContext(request: TextTurnRequest | SpeakRequest, options: { speak: boolean }): TurnContext {
+export function turnContext(request: TextTurnRequest | SpeakRequest, options: TurnOptions): TurnContext {
   const settings = {
     language: request.language,
     nativeLanguage: request.native_language,
@@ -54,7 +64,7 @@ export function turnContext(request: TextTurnRequest | SpeakRequest, options: { 
     // The request's voice is the target language's; the native language gets its default voice.
     nativeSpeech: bilingual ? { language: settings.nativeLanguage, speed: speech.speed } : undefined,
     feedback: request.feedback,
-    learnerId: request.learner_id,
+    learner: request.learner_id ? { id: request.learner_id, space: options.learnerSpace } : undefined,
     startedAtMs: performance.now(),
     timings: {},
   };
