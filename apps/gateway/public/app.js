@@ -45,15 +45,12 @@ async function showHealth() {
 }
 
 // ---- API key: asked for when the server answers 401, kept in this browser
-/**
- * fetch with the stored key; on 401 asks for a key (unless `ask` is false: background reads such as
- * the vocabulary panel never prompt), keeps it in localStorage and tries again.
- */
-async function apiFetch(url, init = {}, { ask = true } = {}) {
+/** fetch with the stored key; on 401 asks for a key, keeps it in localStorage and tries again. */
+async function apiFetch(url, init = {}) {
   for (;;) {
     const headers = { ...init.headers, ...(state.apiKey ? { Authorization: `Bearer ${state.apiKey}` } : {}) };
     const response = await fetch(url, { ...init, headers });
-    if (response.status !== 401 || !ask) return response;
+    if (response.status !== 401) return response;
     const key = prompt(state.apiKey ? 'That API key was refused. API key:' : 'This Parley server needs an API key:')?.trim();
     if (!key) return response;
     state.apiKey = key;
@@ -162,7 +159,7 @@ async function refreshVocabulary() {
   const language = $('language').value;
   const base = `/api/learners/${learnerId}/vocabulary?language=${encodeURIComponent(language)}`;
   $('vocabulary-export').href = `${base}&format=csv`;
-  const body = await apiFetch(base, {}, { ask: false }).then((r) => r.json()).catch(() => ({ vocabulary: [] }));
+  const body = await apiFetch(base).then((r) => r.json()).catch(() => ({ vocabulary: [] }));
   $('vocabulary').replaceChildren(
     ...(body.vocabulary ?? []).map((w) =>
       element('li', {}, element('strong', { textContent: w.word }), ` — ${w.translation} `, element('span', { className: 'seen', textContent: `×${w.times_seen}` })),

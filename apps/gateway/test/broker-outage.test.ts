@@ -50,7 +50,7 @@ describe('a NATS outage', () => {
     expect(await res.json()).toMatchObject({ statusCode: 503, code: 'BROKER_UNAVAILABLE', message: expect.stringMatching(/message broker/i) });
 
     const stream = await postSse(`${gateway.url}/api/conversation/text-stream`, TURN);
-    expect(stream.events.at(-1)).toEqual({ event: 'error', data: { code: 'BROKER_UNAVAILABLE', error: expect.stringMatching(/message broker/i) } });
+    expect(stream.events.at(-1)).toEqual({ event: 'error', data: { code: 'BROKER_UNAVAILABLE', error: expect.stringMatching(/message broker/i), request_id: expect.any(String) } });
     expect(stream.events.filter((e) => e.event === 'error' || e.event === 'complete')).toHaveLength(1);
 
     await nats.start();
@@ -73,7 +73,7 @@ describe('a NATS outage', () => {
     await killed;
     const elapsedMs = Date.now() - started;
     expect(stream.events.filter((e) => e.event === 'response_chunk').length).toBeGreaterThan(0);
-    expect(stream.events.at(-1)).toEqual({ event: 'error', data: { code: 'BROKER_UNAVAILABLE', error: expect.stringMatching(/message broker/i) } });
+    expect(stream.events.at(-1)).toEqual({ event: 'error', data: { code: 'BROKER_UNAVAILABLE', error: expect.stringMatching(/message broker/i), request_id: expect.any(String) } });
     expect(stream.events.filter((e) => e.event === 'error' || e.event === 'complete')).toHaveLength(1);
     console.log(`stream ended ${elapsedMs} ms after it started, NATS killed at its first chunk`);
     await nats.start();

@@ -93,7 +93,7 @@ describe('an llm-service replica shut down (SIGTERM) mid-turn', () => {
     const { events } = await turn;
     const terminal = events.filter((e) => e.event === 'complete' || e.event === 'error');
     expect(terminal).toEqual([
-      { event: 'error', data: { code: 'SERVICE_UNAVAILABLE', error: expect.stringMatching(/llm replica shut down before finishing/) } },
+      { event: 'error', data: { code: 'SERVICE_UNAVAILABLE', error: expect.stringMatching(/llm replica shut down before finishing/), request_id: expect.any(String) } },
     ]);
     await stopping.service.exited;
     expect(await sessionCount('cut-short')).toBe(0);

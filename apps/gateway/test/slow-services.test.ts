@@ -22,7 +22,8 @@ describe('a slow (busy) llm-service', () => {
     dir = await mkdtemp(join(tmpdir(), 'parley-slow-'));
     const { path } = await writeTinyGguf(join(dir, 'endless.gguf'), { endless: true });
     llm = startLlmService(nats.url, path, await freePort(), { LLM_SEQUENCES: '1' });
-    gateways.push(await startTestGateway(nats.url, { llmMaxTokens: 500 }));
+    // The endless model writes until max_tokens: 2048 of them hold the only sequence for seconds.
+    gateways.push(await startTestGateway(nats.url, { llmMaxTokens: 2048 }));
     await waitUntil(async () => (await getJson(`${gateways[0]!.url}/api/health/models`)).body.models?.llm === 'loaded', 'the llm model', 60_000);
   }, 120_000);
 
@@ -56,7 +57,7 @@ describe('a slow (busy) llm-service', () => {
   });
 
   it('ends a turn whose first reply takes longer than its timeout with TIMEOUT naming that phase', async () => {
-    const impatient = await startTestGateway(nats.url, { llmMaxTokens: 500, llmFirstReplyTimeoutMs: 2000 });
+    const impatient = await startTestGateway(nats.url, { llmMaxTokens: 2048, llmFirstReplyTimeoutMs: 2000 });
     // A long answer holds the only sequence for well over 2 s.
     const long = await startTestGateway(nats.url, { llmMaxTokens: 2048 });
     gateways.push(impatient, long);
@@ -64,7 +65,7 @@ describe('a slow (busy) llm-service', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     const { events } = await turn(impatient);
     expect(terminal(events)).toEqual([
-      { event: 'error', data: { code: 'TIMEOUT', error: expect.stringMatching(/llm service sent nothing for 2000 ms \(waiting for the first reply\)/) } },
+      { event: 'error', data: { code: 'TIMEOUT', error: expect.stringMatching(/llm service sent nothing for 2000 ms \(waiting for the first reply\)/), request_id: expect.any(String) } },
     ]);
     expect((await busy).events.at(-1)!.event).toBe('complete');
   });
@@ -114,7 +115,7 @@ describe('a full llm-service', () => {
     expect(await res.json()).toMatchObject({ code: 'SERVICE_BUSY', message: expect.stringMatching(/busy/) });
     const { events } = await postSse(`${gateway.url}/api/conversation/text-stream`, { message: 'Hola' });
     expect(events.filter((e) => e.event === 'complete' || e.event === 'error')).toEqual([
-      { event: 'error', data: { code: 'SERVICE_BUSY', error: expect.stringMatching(/busy/) } },
+      { event: 'error', data: { code: 'SERVICE_BUSY', error: expect.stringMatching(/busy/), request_id: expect.any(String) } },
     ]);
     expect((await busy!).events.at(-1)!.event).toBe('complete');
   });

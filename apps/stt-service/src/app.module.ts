@@ -53,7 +53,8 @@ export class SttServiceModule {
               onStaleDropped: () => live.partialDropped(),
             });
             live.watchScheduler(metrics, scheduler);
-            return scheduler;
+            // The queue-depth, capacity and slot gauges every model service exports.
+            return metrics.watchConcurrencyGate(scheduler);
           },
         },
         {

@@ -20,7 +20,9 @@ const PINO_LEVEL: Record<LogLevel, string> = {
 export class JsonLogger implements LoggerService {
   private readonly pino: Pino;
 
-  constructor(service: string, level = process.env.LOG_LEVEL || 'log', destination = pino.destination({ sync: true })) {
+  // Through process.stdout (not a raw file descriptor), so that whatever captures the process's
+  // output (a test, a wrapper) sees every line.
+  constructor(service: string, level = process.env.LOG_LEVEL || 'log', destination: pino.DestinationStream = process.stdout) {
     const levels = logLevels(level);
     this.pino = pino(
       {

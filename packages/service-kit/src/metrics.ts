@@ -73,7 +73,7 @@ export class ServiceMetrics {
   }
 
   /** Exports the gate's queue depth, queue capacity and slots, read at every scrape. */
-  watchConcurrencyGate(gate: ConcurrencyGate): ConcurrencyGate {
+  watchConcurrencyGate<G extends Pick<ConcurrencyGate, 'queued' | 'maxQueued' | 'slots'>>(gate: G): G {
     const labels = { service: this.service };
     this.gauge(METRICS.queueDepth, (gauge) => gauge.set(labels, gate.queued));
     this.gauge(METRICS.queueCapacity, (gauge) => gauge.set(labels, gate.maxQueued));

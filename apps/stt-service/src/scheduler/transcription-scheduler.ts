@@ -40,6 +40,11 @@ export class TranscriptionScheduler {
     return this.running;
   }
 
+  /** Transcriptions waiting for a whisper-server (finals and partials), for the queue-depth gauge. */
+  get queued(): number {
+    return this.finals.length + this.partials.length;
+  }
+
   get waiting(): { finals: number; partials: number } {
     return { finals: this.finals.length, partials: this.partials.length };
   }
