@@ -86,7 +86,11 @@ describe('a gateway with API keys', () => {
 
   beforeAll(async () => {
     nats = await startNatsServer();
+    // Text log lines go through process.stdout, where the log test below reads them (the JSON logger
+    // writes to the file descriptor directly); the redacted message is the same in both formats.
+    process.env.LOG_FORMAT = 'text';
     gateway = await startEdgeGateway(nats.url, { apiKeys: [KEY, `sha256:${sha256Hex('second-key')}`] });
+    delete process.env.LOG_FORMAT;
   });
 
   afterAll(async () => {
