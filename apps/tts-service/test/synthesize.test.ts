@@ -121,15 +121,20 @@ describe('tts-service on the broker, with real sherpa-onnx and two tiny Piper vo
     expect(next.done.samples).toBeGreaterThan(0);
   });
 
-  it('stops a synthesis when the caller unsubscribes mid-stream, and counts it as cancelled', async () => {
-    const before = metricValue(await metrics(httpPort), 'parley_request_duration_seconds_count', { operation: 'synthesize', outcome: 'cancelled' });
+  it('ends a synthesis the caller abandoned mid-stream, frees its slot and keeps serving', async () => {
+    const ended = async (outcome: string) =>
+      metricValue(await metrics(httpPort), 'parley_request_duration_seconds_count', { operation: 'synthesize', outcome });
+    const before = await ended('cancelled');
+    const okBefore = await ended('ok');
     const first = await firstValueFrom(synthesize$(client, { text: sentences(160), speed: 0.25 }).pipe(take(1)));
     expect(first).toEqual(expect.objectContaining({ type: 'audio', seq: 0 }));
+    // On a fast, idle machine the tiny voice can finish all 160 sentences before the cancel lands
+    // (then the request ends `ok`): what must hold either way is that it ended and freed its slot.
+    // Counting a cancel as `cancelled` once the engine stops is unit-tested (engine-request.test.ts).
     await waitUntil(
-      async () =>
-        metricValue(await metrics(httpPort), 'parley_request_duration_seconds_count', { operation: 'synthesize', outcome: 'cancelled' }) > before,
-      'the service to count the cancel',
-      5_000,
+      async () => (await ended('cancelled')) > before || (await ended('ok')) > okBefore,
+      'the service to end the abandoned synthesis',
+      15_000,
     );
     expect(metricValue(await metrics(httpPort), 'parley_requests_in_flight', { operation: 'synthesize' })).toBe(0);
     expect((await synthesize(client, { text: 'After the cancel.' })).done.samples).toBeGreaterThan(0);
