@@ -1,6 +1,6 @@
 import { waitUntil } from '@parley/service-kit/testing';
 import type { TestGateway } from './support.js';
-import { startEndlessLlmSystem, type EndlessLlmSystem } from './system-support.js';
+import { startLlmSystem, type LlmSystem } from './system-support.js';
 
 const TURN = { message: 'Hola', language: 'es', difficulty: 'intermediate', scenario: 'restaurant' };
 
@@ -26,11 +26,11 @@ async function openStream(url: string, key: string) {
 
 /** Issue 12, item 3: one client cannot hold more than its share of streams. */
 describe('the per-client cap on concurrent streams', () => {
-  let system: EndlessLlmSystem;
+  let system: LlmSystem;
   let gateway: TestGateway;
 
   beforeAll(async () => {
-    system = await startEndlessLlmSystem({ apiKeys: ['key-a', 'key-b'], maxStreamsPerClient: 1 }, { llmMaxTokens: 2048 });
+    system = await startLlmSystem({ endless: true, edge: { apiKeys: ['key-a', 'key-b'], maxStreamsPerClient: 1 }, gateway: { llmMaxTokens: 2048 } });
     gateway = system.gateway;
   }, 60_000);
 

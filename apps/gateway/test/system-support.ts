@@ -6,11 +6,11 @@ import { LANGUAGE_CODES } from '@parley/contracts';
 import { writeTinyGguf } from '@parley/models/fixtures/gguf';
 import { writeTinyPiperVoice } from '@parley/models/fixtures/piper';
 import { writeTinyWhisperModel } from '@parley/models/fixtures/whisper';
-import { freePort, spawnService, startNatsServer, waitUntil, type SpawnedService } from '@parley/service-kit/testing';
+import { freePort, spawnService, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
 import type { GatewayConfig } from '../src/config.js';
 import type { EdgeConfig } from '../src/edge/edge-config.js';
 import { startEdgeGateway } from './edge-support.js';
-import { getJson, startLlmService, STT_SERVICE_MAIN, TTS_SERVICE_MAIN, type TestGateway } from './support.js';
+import { getJson, startLlmService, startTestGateway, STT_SERVICE_MAIN, TTS_SERVICE_MAIN, type TestGateway } from './support.js';
 
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 
@@ -53,30 +53,43 @@ export function launchChromium(microphoneWav: string): Promise<Browser> {
   });
 }
 
-export interface EndlessLlmSystem {
+export interface LlmSystem {
+  nats: TestNatsServer;
   gateway: TestGateway;
   llm: SpawnedService;
   /** The llm-service's /metrics. */
   llmMetricsUrl: string;
+  /** A scratch directory removed by stop(). */
+  dir: string;
   stop(): Promise<void>;
 }
 
-/**
- * A private broker, an llm-service on an "endless" generated model (it writes until max_tokens, so
- * a stream lasts long enough to hold open or abandon) and a gateway with the given edge settings.
- */
-export async function startEndlessLlmSystem(edge: Partial<EdgeConfig> = {}, overrides: Partial<GatewayConfig> = {}): Promise<EndlessLlmSystem> {
+export interface LlmSystemOptions {
+  /** An "endless" generated model: it writes until max_tokens, so a stream lasts long enough to hold open or abandon. */
+  endless?: boolean;
+  /** Extra environment of the llm-service (LLM_SEQUENCES, LLM_MAX_QUEUED, ...). */
+  llmEnv?: Record<string, string>;
+  /** Edge settings (keys, caps, ...) on top of the defaults; without them, no rate limit and no stream cap. */
+  edge?: Partial<EdgeConfig>;
+  gateway?: Partial<GatewayConfig>;
+}
+
+/** A private broker, an llm-service on a generated model and a gateway, the llm model loaded. */
+export async function startLlmSystem(options: LlmSystemOptions = {}): Promise<LlmSystem> {
   const nats = await startNatsServer();
-  const dir = await mkdtemp(join(tmpdir(), 'parley-endless-'));
-  const model = await writeTinyGguf(join(dir, 'endless.gguf'), { endless: true });
+  const dir = await mkdtemp(join(tmpdir(), 'parley-llm-system-'));
+  const model = await writeTinyGguf(join(dir, 'model.gguf'), { endless: options.endless ?? false });
   const port = await freePort();
-  const llm = startLlmService(nats.url, model.path, port);
-  const gateway = await startEdgeGateway(nats.url, edge, overrides);
+  const llm = startLlmService(nats.url, model.path, port, options.llmEnv);
+  // Without edge settings, the test gateway's: no rate limit and no stream cap.
+  const gateway = options.edge ? await startEdgeGateway(nats.url, options.edge, options.gateway) : await startTestGateway(nats.url, options.gateway);
   await waitForModel(gateway.url, 'llm', [llm]);
   return {
+    nats,
     gateway,
     llm,
     llmMetricsUrl: `http://127.0.0.1:${port}/metrics`,
+    dir,
     stop: async () => {
       await gateway.close();
       await llm.stop();
