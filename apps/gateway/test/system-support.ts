@@ -14,13 +14,22 @@ import { getJson, startLlmService, startTestGateway, STT_SERVICE_MAIN, TTS_SERVI
 
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 
+export interface ModelServicesOptions {
+  /** The llm-service on the "endless" generated model (it writes until max_tokens). */
+  endless?: boolean;
+  /** Extra environment of the llm-service. */
+  llmEnv?: Record<string, string>;
+  /** Seed of the generated whisper model (each seed transcribes differently). */
+  whisperSeed?: number;
+}
+
 /** The three model services on generated models written into `dir` (one tiny voice, `tiny`, for every language). */
-export async function startModelServices(natsUrl: string, dir: string): Promise<SpawnedService[]> {
-  const gguf = await writeTinyGguf(join(dir, 'tiny.gguf'));
-  const whisper = await writeTinyWhisperModel(join(dir, 'whisper.bin'));
+export async function startModelServices(natsUrl: string, dir: string, options: ModelServicesOptions = {}): Promise<SpawnedService[]> {
+  const gguf = await writeTinyGguf(join(dir, 'tiny.gguf'), { endless: options.endless ?? false });
+  const whisper = await writeTinyWhisperModel(join(dir, 'whisper.bin'), options.whisperSeed === undefined ? {} : { seed: options.whisperSeed });
   const voice = await writeTinyPiperVoice(join(dir, 'voice'));
   return [
-    startLlmService(natsUrl, gguf.path, await freePort()),
+    startLlmService(natsUrl, gguf.path, await freePort(), options.llmEnv),
     spawnService('stt-service', STT_SERVICE_MAIN, { NATS_URL: natsUrl, STT_MODEL_PATH: whisper.path, STT_HTTP_PORT: String(await freePort()) }),
     spawnService('tts-service', TTS_SERVICE_MAIN, {
       NATS_URL: natsUrl,
@@ -28,6 +37,44 @@ export async function startModelServices(natsUrl: string, dir: string): Promise<
       TTS_VOICES: JSON.stringify([{ id: 'tiny', languages: LANGUAGE_CODES, model: voice.model, tokens: voice.tokens }]),
     }),
   ];
+}
+
+export interface WholeSystem {
+  nats: TestNatsServer;
+  /** A scratch directory (the generated models live here), removed by stop(). */
+  dir: string;
+  services: SpawnedService[];
+  gateway: TestGateway;
+  stop(): Promise<void>;
+}
+
+/**
+ * A private broker, the three model services on generated models and a gateway, every model
+ * loaded (readiness 200). With `edge`, the gateway has those edge settings on top of the
+ * defaults; without, no rate limit and no stream cap.
+ */
+export async function startWholeSystem(
+  options: ModelServicesOptions & { edge?: Partial<EdgeConfig>; gateway?: Partial<GatewayConfig> } = {},
+): Promise<WholeSystem> {
+  const nats = await startNatsServer();
+  const dir = await mkdtemp(join(tmpdir(), 'parley-system-'));
+  const services = await startModelServices(nats.url, dir, options);
+  const gateway = options.edge ? await startEdgeGateway(nats.url, options.edge, options.gateway) : await startTestGateway(nats.url, options.gateway);
+  await waitUntil(async () => (await getJson(`${gateway.url}/api/health/ready`)).status === 200, 'every model to load', 90_000).catch((error) => {
+    throw new Error(`${String(error)}\n${services.map((s) => `${s.name}:\n${s.output()}`).join('\n')}`);
+  });
+  return {
+    nats,
+    dir,
+    services,
+    gateway,
+    stop: async () => {
+      await gateway.close();
+      await Promise.all(services.map((s) => s.stop()));
+      await nats.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Waits until the gateway reports the model of `role` loaded; on failure, shows the services' output. */
