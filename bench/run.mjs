@@ -62,7 +62,7 @@ const COUNTS = smoke
       throughputTokens: 256,
       throughputRounds: 5,
       cancel: 30,
-      live: 8,
+      live: 10,
     };
 
 for (const app of ['gateway', 'llm-service', 'stt-service', 'tts-service']) {

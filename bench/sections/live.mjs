@@ -15,7 +15,7 @@ import { figure } from '../lib/report.mjs';
 import { epochMs } from '../lib/stats.mjs';
 
 const TURN = { language: 'es', difficulty: 'advanced', scenario: 'greeting' };
-const UTTERANCE = 'Hello! My name is Anna. I would like to practise Spanish with you today.';
+const UTTERANCE = 'I would like to practise Spanish with you today.';
 const FRAME_MS = 40;
 const LEAD_MS = 300;
 /** Longest wait for the first audio after the utterance (then the run counts as failed). */
