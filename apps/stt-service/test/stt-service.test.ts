@@ -182,6 +182,16 @@ describe('stt-service: transcription through NATS and the real whisper-server', 
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  it('warms its whisper-server up with one tiny transcription before it says the model is loaded', async () => {
+    const log = stt.output();
+    const warmed = log.search(/whisper-server #0 warmed up: a first transcription of 0\.5 s took \d+ ms/);
+    const loaded = log.search(/model tiny-whisper\.bin loaded in \d+ ms/);
+    expect(warmed).toBeGreaterThan(-1);
+    expect(loaded).toBeGreaterThan(warmed);
+    // The warm-up is no learner's request: the request metrics do not count it.
+    expect(metricValue(await metrics(), 'parley_request_duration_seconds_count', { operation: 'transcribe', outcome: 'ok' })).toBe(0);
+  });
+
   it('transcribes espeak-ng speech (WAV) to text, a language code and segments within the audio', async () => {
     const t = await transcribe(files['speech.wav']!);
     expectTranscription(t, t.duration_ms);

@@ -49,7 +49,7 @@ export const speechRateField = z.coerce
   .max(4, 'must be at most 4');
 
 /** A yes/no field: JSON true/false, or (form fields arrive as strings) `true`/`false`/`1`/`0`. */
-const flagField = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1')], {
+export const flagField = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1')], {
   error: 'must be true or false',
 });
 
