@@ -145,7 +145,7 @@ export const liveQuerySchema = z.object({
   session_id: sessionIdSchema.optional(),
   learner_id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, _ or -').optional(),
   feedback: z
-    .union([z.boolean(), z.enum(['1', '0', 'true', 'false'])])
+    .union([z.boolean(), z.enum(['1', '0', 'true', 'false'])], { error: 'must be true, false, 1 or 0' })
     .transform((v) => v === true || v === '1' || v === 'true')
     .optional(),
   native_language: languageField.optional(),
