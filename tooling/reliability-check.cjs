@@ -6,7 +6,7 @@ const { existsSync, readdirSync, readFileSync, rmSync } = require('node:fs');
 const os = require('node:os');
 const { join, resolve } = require('node:path');
 
-const ROOT = resolve(__dirname, '..');
+const ROOT = resolve(__dirname, '..'); // eslint-disable-line no-undef -- CommonJS
 const RECORDS_DIR = process.env.PARLEY_RELIABILITY_DIR ?? join(ROOT, '.reliability');
 const DOC_PATH = join(ROOT, 'docs', 'reliability.md');
 const COMMAND = 'npm run reliability';

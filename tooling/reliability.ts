@@ -18,7 +18,10 @@ export interface ReliabilityCase {
   target: string;
   /** The input or fault, in a few words. */
   input: string;
-  /** The observed result the test asserts (`400 INVALID_REQUEST`); never a timing: it is compared in CI. */
+  /**
+   * The observed result the test asserts (`400 INVALID_REQUEST`). It is compared in CI, so never a
+   * measured time (that goes in `ms`); a configured bound the test asserts ("within 2 s") is fine.
+   */
   outcome: string;
   /** How long it took to observe, in milliseconds (reported, never compared). */
   ms?: number;
@@ -30,15 +33,11 @@ export const RELIABILITY_DIR = process.env.PARLEY_RELIABILITY_DIR ?? fileURLToPa
 const ID = /^[a-z0-9][a-z0-9._-]*$/;
 
 export function recordReliabilityCase(c: { id: string; kind: 'fault' | 'bad-input'; target: string; input: string; outcome: string; ms?: number }): void {
-  // A bad id or a timing in the outcome would make the CI comparison meaningless or flaky: fail the test at once.
+  // A bad id or an empty field would make the CI comparison meaningless: fail the test at once.
   if (!ID.test(c.id)) throw new Error(`reliability case id ${JSON.stringify(c.id)} must be lower-case a-z, 0-9, '.', '_' or '-'`);
   if (c.kind !== 'fault' && c.kind !== 'bad-input') throw new Error(`reliability case ${c.id}: kind must be 'fault' or 'bad-input'`);
   for (const field of ['target', 'input', 'outcome'] as const) {
     if (typeof c[field] !== 'string' || c[field].trim() === '') throw new Error(`reliability case ${c.id}: ${field} must be a non-empty string`);
-  }
-  if (/\b\d+(\.\d+)?\s?ms\b/.test(c.outcome)) {
-    // A bound the test asserts ("within 2 s") belongs in the outcome; a measured time does not (it varies).
-    throw new Error(`reliability case ${c.id}: the outcome must not carry a measured time (put it in ms): ${c.outcome}`);
   }
   const record: ReliabilityCase = {
     id: c.id,
