@@ -48,18 +48,19 @@ describe('the bad-input battery at the gateway', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  // ---- requests
+  // ---- requests: a hang fails the case after HANG_MS with a timeout error, not the suite's timeout.
+  const HANG_MS = 30_000;
   const send = (path: string, body: string | Uint8Array, contentType = 'application/json', method = 'POST') =>
-    fetch(`${url}${path}`, { method, headers: { 'Content-Type': contentType }, body: body as BodyInit });
+    fetch(`${url}${path}`, { method, headers: { 'Content-Type': contentType }, body: body as BodyInit, signal: AbortSignal.timeout(HANG_MS) });
   const json = (path: string, body: unknown) => send(path, JSON.stringify(body));
   const form = (path: string, fields: Record<string, string>, file?: { field?: string; name: string; bytes: Uint8Array }) => {
     const data = new FormData();
     for (const [key, value] of Object.entries(fields)) data.append(key, value);
     if (file) data.append(file.field ?? 'audio', new Blob([file.bytes as Uint8Array<ArrayBuffer>]), file.name);
-    return fetch(`${url}${path}`, { method: 'POST', body: data });
+    return fetch(`${url}${path}`, { method: 'POST', body: data, signal: AbortSignal.timeout(HANG_MS) });
   };
-  const get = (path: string) => fetch(`${url}${path}`);
-  const del = (path: string) => fetch(`${url}${path}`, { method: 'DELETE' });
+  const get = (path: string) => fetch(`${url}${path}`, { signal: AbortSignal.timeout(HANG_MS) });
+  const del = (path: string) => fetch(`${url}${path}`, { method: 'DELETE', signal: AbortSignal.timeout(HANG_MS) });
   const audio = (bytes: Uint8Array, name = 'recording.wav') => ({ name, bytes });
 
   /** The error a response carries, whatever its shape: NestJS's, OpenAI's, or an SSE stream's error event. */
@@ -296,7 +297,7 @@ describe('the bad-input battery at the gateway', () => {
   /** A refused upgrade's status and error body (fails if the upgrade is accepted). */
   const refusedUpgrade = (wsUrl: string) =>
     new Promise<Response>((resolve, reject) => {
-      const socket = new WebSocket(wsUrl);
+      const socket = new WebSocket(wsUrl, { handshakeTimeout: HANG_MS });
       socket.once('open', () => {
         socket.close();
         reject(new Error(`the upgrade of ${wsUrl} was accepted`));
@@ -306,7 +307,7 @@ describe('the bad-input battery at the gateway', () => {
         response.on('data', (chunk: Buffer) => (body += chunk.toString()));
         response.on('end', () => resolve(new Response(body, { status: response.statusCode ?? 0, headers: { 'content-type': 'application/json' } })));
       });
-      socket.once('error', () => undefined);
+      socket.once('error', reject);
     });
 
   /** An open socket of `family`, ready, with what the server sent and how it closed. */
