@@ -114,6 +114,10 @@ describe('the bad-input battery at the gateway', () => {
         { id: 'http.text.feedback-wrong-type', input: "feedback 'maybe'", request: () => json('/api/conversation/text', { ...TURN, feedback: 'maybe' }), expected: bad(/feedback: must be true or false/) },
         { id: 'http.text.speech-rate-infinite', input: 'speech_rate 1e999 (Infinity once parsed)', request: () => send('/api/conversation/text', '{"message":"Hola","speech_rate":1e999}'), expected: bad(/speech_rate/) },
         { id: 'http.text.speech-rate-negative', input: 'speech_rate -1', request: () => json('/api/conversation/text', { ...TURN, speech_rate: -1 }), expected: bad(/speech_rate: must be at least 0.25/) },
+        { id: 'http.text.unsupported-charset', input: 'Content-Type: application/json; charset=latin1', request: () => send('/api/conversation/text', JSON.stringify(TURN), 'application/json; charset=latin1'), expected: { status: 415, code: 'UNSUPPORTED_MEDIA', message: /unsupported charset "LATIN1"/ } },
+        { id: 'http.text.gzip-lie', input: 'Content-Encoding: gzip on a body that is not gzip', request: () => fetch(`${url}/api/conversation/text`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, body: JSON.stringify(TURN) }), expected: bad(/could not be decompressed .*Content-Encoding/) },
+        { id: 'http.text.unknown-encoding', input: 'Content-Encoding: br-x', request: () => fetch(`${url}/api/conversation/text`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'br-x' }, body: JSON.stringify(TURN) }), expected: { status: 415, code: 'UNSUPPORTED_MEDIA', message: /unsupported content encoding "br-x"/ } },
+        { id: 'http.text.wrong-method', input: 'GET instead of POST', request: () => get('/api/conversation/text'), expected: { status: 404, code: 'NOT_FOUND', message: /Cannot GET \/api\/conversation\/text/ } },
         { id: 'http.text.plain-text-body', input: 'a text/plain body', request: () => send('/api/conversation/text', 'Hola', 'text/plain'), expected: bad(/no body that can be read: send a JSON object with Content-Type: application\/json/) },
       ],
     },
@@ -146,6 +150,8 @@ describe('the bad-input battery at the gateway', () => {
       cases: [
         { id: 'http.transcribe.no-file', input: 'a form without the audio field', request: () => form('/api/conversation/transcribe', { language: 'en' }), expected: bad(/the recording is missing/) },
         { id: 'http.transcribe.wrong-field', input: "the recording in field 'file' instead of 'audio'", request: () => form('/api/conversation/transcribe', {}, { field: 'file', ...audio(speechWav) }), expected: bad(/unexpected file field 'file'/) },
+        { id: 'http.transcribe.multipart-no-boundary', input: 'Content-Type: multipart/form-data without a boundary', request: () => send('/api/conversation/transcribe', 'garbage', 'multipart/form-data'), expected: bad(/Boundary not found/) },
+        { id: 'http.transcribe.multipart-truncated', input: 'a multipart body cut inside the file part', request: () => send('/api/conversation/transcribe', '--XYZ\r\nContent-Disposition: form-data; name="audio"; filename="a.wav"\r\n\r\nRIFF', 'multipart/form-data; boundary=XYZ'), expected: bad(/Unexpected end of form/) },
         { id: 'http.transcribe.zero-length', input: 'a zero-length recording.wav', request: () => form('/api/conversation/transcribe', {}, audio(new Uint8Array(0))), expected: bad(/empty/) },
         { id: 'http.transcribe.not-audio', input: 'JSON bytes named recording.wav', request: () => form('/api/conversation/transcribe', {}, audio(Buffer.from('{"this":"is not audio"}'))), expected: { status: 415, code: 'UNSUPPORTED_MEDIA', message: /not an audio file/ } },
         { id: 'http.transcribe.png-as-wav', input: 'a PNG named recording.wav', request: () => form('/api/conversation/transcribe', {}, audio(Buffer.from('89504e470d0a1a0a0000000d4948445200000001', 'hex'))), expected: { status: 415, code: 'UNSUPPORTED_MEDIA', message: /not an audio file/ } },
@@ -181,6 +187,7 @@ describe('the bad-input battery at the gateway', () => {
       cases: [
         { id: 'http.session.encoded-path', input: 'GET session `..%2F..%2Fetc%2Fpasswd`', request: () => get('/api/conversation/session/..%2F..%2Fetc%2Fpasswd'), expected: bad(/session id/) },
         { id: 'http.session.dot-dot', input: 'GET session `%2E%2E` (the URL resolves to the parent path)', request: () => get('/api/conversation/session/%2E%2E'), expected: { status: 404, code: 'NOT_FOUND', message: /Cannot GET \/api\/conversation\// } },
+        { id: 'http.session.bad-percent-encoding', input: 'GET session `%ZZ` (not percent-encoding)', request: () => get('/api/conversation/session/%ZZ'), expected: bad(/Failed to decode param '%ZZ'/) },
         { id: 'http.session.too-long', input: 'GET session of 65 characters', request: () => get(`/api/conversation/session/${huge(65)}`), expected: bad(/session id: must be 1-64 characters/) },
         { id: 'http.session.nul-byte', input: 'DELETE session `abc%00def`', request: () => del('/api/conversation/session/abc%00def'), expected: bad(/session id/) },
         { id: 'http.session.unicode', input: 'DELETE session `caf%C3%A9`', request: () => del('/api/conversation/session/caf%C3%A9'), expected: bad(/session id/) },
