@@ -13,7 +13,7 @@ describe('messages of the errors the framework finds', () => {
     );
     expect(explainFrameworkError({ code: 'LIMIT_FILE_SIZE' }, 'File too large', 25 * 2 ** 20)).toMatch(/the limit is 26214400 bytes \(25 MiB, UPLOAD_MAX_BYTES\)/);
     expect(explainFrameworkError({ code: 'LIMIT_UNEXPECTED_FILE', field: 'text' }, 'Unexpected file field', 1)).toMatch(/^unexpected file field 'text'/);
-    expect(explainFrameworkError({ code: 'Z_DATA_ERROR' }, 'Bad Request', 1)).toMatch(/could not be decompressed .*Content-Encoding/);
+    expect(explainFrameworkError({ code: 'Z_DATA_ERROR' }, 'Bad Request', 1)).toMatch(/could not be decompressed.*Content-Encoding/);
     expect(explainFrameworkError(undefined, 'Cannot GET /x', 1)).toBeUndefined();
   });
 

@@ -25,7 +25,7 @@ export function explainFrameworkError(cause: FrameworkCause | undefined, message
     return `the request body is too large: ${cause.length ?? 'more than'} bytes, the limit is ${cause.limit} bytes (send audio as a multipart upload)`;
   }
   if (cause?.code?.startsWith('Z_')) {
-    return `the request body could not be decompressed (${message}): it does not match its Content-Encoding; send it uncompressed, or compressed as the header says`;
+    return `the request body could not be decompressed: it does not match its Content-Encoding; send it uncompressed, or compressed as the header says`;
   }
   if (cause?.code === 'LIMIT_FILE_SIZE') {
     return `the uploaded file is too large: the limit is ${uploadMaxBytes} bytes (${Math.round(uploadMaxBytes / 2 ** 20)} MiB, UPLOAD_MAX_BYTES)`;
