@@ -1,3 +1,12 @@
+<<<<<<< HEAD
+=======
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeTinyGguf } from '@parley/models/fixtures/gguf';
+import { freePort, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
+import { recordReliabilityCase } from '../../../tooling/reliability.js';
+>>>>>>> battery
 import { loadGatewayConfig } from '../src/config.js';
 import { postSse, startTestGateway, type TestGateway } from './support.js';
 import { startLlmSystem, type LlmSystem } from './system-support.js';
@@ -42,6 +51,14 @@ describe('a slow (busy) llm-service', () => {
     expect(terminal(waiting.events).map((e) => e.event)).toEqual(['complete']);
     // It really waited longer than the liveness timeout for its first token.
     expect(firstChunkAfterMs).toBeGreaterThan(loadGatewayConfig({}).serviceLivenessTimeoutMs);
+    recordReliabilityCase({
+      id: 'fault.llm.slow-waits-past-liveness',
+      kind: 'fault',
+      target: 'POST /api/conversation/text-stream',
+      input: 'the llm-service is busy (one sequence): a second turn waits for it longer than the liveness timeout',
+      outcome: 'both turns end with complete (heartbeats keep the waiting turn alive)',
+      ms: firstChunkAfterMs,
+    });
   });
 
   it('ends a turn whose first reply takes longer than its timeout with TIMEOUT naming that phase', async () => {
@@ -51,11 +68,21 @@ describe('a slow (busy) llm-service', () => {
     gateways.push(impatient, long);
     const busy = turn(long);
     await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = Date.now();
     const { events } = await turn(impatient);
+    const endedMs = Date.now() - started;
     expect(terminal(events)).toEqual([
       { event: 'error', data: { code: 'TIMEOUT', error: expect.stringMatching(/llm service sent nothing for 2000 ms \(waiting for the first reply\)/), request_id: expect.any(String) } },
     ]);
     expect((await busy).events.at(-1)!.event).toBe('complete');
+    recordReliabilityCase({
+      id: 'fault.llm.slow-first-reply',
+      kind: 'fault',
+      target: 'POST /api/conversation/text-stream',
+      input: 'the llm-service answers slower than the first-reply timeout (set to 2 s)',
+      outcome: 'one error event TIMEOUT "llm service sent nothing for 2000 ms (waiting for the first reply)"',
+      ms: endedMs,
+    });
   });
 });
 
@@ -82,6 +109,7 @@ describe('a full llm-service', () => {
       });
     });
     await started;
+    let sentAt = Date.now();
     const res = await fetch(`${gateway.url}/api/conversation/text`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -90,10 +118,16 @@ describe('a full llm-service', () => {
     expect(res.status).toBe(503);
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await res.json()).toMatchObject({ code: 'SERVICE_BUSY', message: expect.stringMatching(/busy/) });
+    const blockingMs = Date.now() - sentAt;
+    sentAt = Date.now();
     const { events } = await postSse(`${gateway.url}/api/conversation/text-stream`, { message: 'Hola' });
+    const streamMs = Date.now() - sentAt;
     expect(events.filter((e) => e.event === 'complete' || e.event === 'error')).toEqual([
       { event: 'error', data: { code: 'SERVICE_BUSY', error: expect.stringMatching(/busy/), request_id: expect.any(String) } },
     ]);
     expect((await busy!).events.at(-1)!.event).toBe('complete');
+    const full = { kind: 'fault' as const, input: 'the llm-service is full (one sequence busy, LLM_MAX_QUEUED 0)' };
+    recordReliabilityCase({ ...full, id: 'fault.llm.full-blocking', target: 'POST /api/conversation/text', outcome: '503 SERVICE_BUSY with Retry-After; the turn under way completes', ms: blockingMs });
+    recordReliabilityCase({ ...full, id: 'fault.llm.full-stream', target: 'POST /api/conversation/text-stream', outcome: 'one error event SERVICE_BUSY at once (no waiting for a timeout)', ms: streamMs });
   });
 });

@@ -1,8 +1,9 @@
 import { Body, Controller, Inject, Post, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { audioSpeechRequestSchema, ParleyError, parsePayload } from '@parley/contracts';
+import { audioSpeechRequestSchema, ParleyError } from '@parley/contracts';
 import { AudioSpeechUseCase } from './audio-speech.use-case.js';
 import { streamingWavHeader } from './streaming-wav.js';
+import { parseRequestBody } from '../http/request-body.js';
 
 /** POST /v1/audio/speech: the speech of `input`, written as it is synthesized (wav or raw pcm). */
 @Controller('v1')
@@ -11,7 +12,7 @@ export class AudioSpeechHttpController {
 
   @Post('audio/speech')
   async create(@Body() body: unknown, @Res() res: Response): Promise<void> {
-    const request = parsePayload(audioSpeechRequestSchema, body, 'request');
+    const request = parseRequestBody(audioSpeechRequestSchema, body);
     const audio = this.speech.synthesize(request);
     await new Promise<void>((resolve, reject) => {
       let started = false;
