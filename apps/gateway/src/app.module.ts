@@ -63,6 +63,8 @@ import { ChatCompletionsHttpController } from './openai/chat-completions.http.co
 import { ChatCompletionsUseCase } from './openai/chat-completions.use-case.js';
 import { ModelsHttpController } from './openai/models.http.controller.js';
 import { SPEECH_STREAM } from './openai/speech-stream.port.js';
+import { AUDIO_ENCODER } from './openai/audio-encoder.port.js';
+import { FfmpegAudioEncoder } from './openai/ffmpeg-audio-encoder.js';
 import { OpenApiHttpController } from './openapi/openapi.http.controller.js';
 import { TtsVoicesClient } from './voices/tts-voices.client.js';
 import { VoicesHttpController } from './voices/voices.http.controller.js';
@@ -162,6 +164,7 @@ export class GatewayModule implements NestModule {
         // The OpenAI-compatible routes, over the same NATS clients.
         { provide: CHAT_MODEL, useExisting: LlmClient },
         { provide: SPEECH_STREAM, useExisting: TtsClient },
+        { provide: AUDIO_ENCODER, inject: [GATEWAY_CONFIG], useFactory: (config: GatewayConfig) => new FfmpegAudioEncoder(config.ffmpegPath) },
         ChatCompletionsUseCase,
         AudioTranscriptionsUseCase,
         AudioSpeechUseCase,

@@ -26,6 +26,8 @@ export interface GatewayConfig {
   edge: EdgeConfig;
   /** Largest upload accepted (bytes). */
   uploadMaxBytes: number;
+  /** ffmpeg, which encodes /v1/audio/speech as mp3, opus, aac or flac (FFMPEG_BIN). */
+  ffmpegPath: string;
   sttTimeoutMs: number;
   ttsFirstReplyTimeoutMs: number;
   ttsIdleTimeoutMs: number;
@@ -71,6 +73,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     rateLimitPerMinute: read('RATE_LIMIT_PER_MINUTE', 120, { min: 0 }),
     edge: loadEdgeConfig(env),
     uploadMaxBytes: read('UPLOAD_MAX_BYTES', 25 * 1024 * 1024),
+    ffmpegPath: env.FFMPEG_BIN || 'ffmpeg',
     sttTimeoutMs: read('STT_TIMEOUT_MS', 60_000),
     ttsFirstReplyTimeoutMs: read('TTS_FIRST_REPLY_TIMEOUT_MS', 20_000),
     ttsIdleTimeoutMs: read('TTS_IDLE_TIMEOUT_MS', 10_000),
