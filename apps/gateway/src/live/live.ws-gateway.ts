@@ -1,39 +1,36 @@
 import { Inject, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
-import { LIVE_CLOSE_CODES, LIVE_MAX_MESSAGE_BYTES } from '@parley/contracts';
+import { LIVE_CLOSE_CODES, LIVE_MAX_MESSAGE_BYTES, liveQuerySchema, type LiveQuery } from '@parley/contracts';
 import type { WebSocket } from 'ws';
 import type { GatewayConfig } from '../config.js';
 import { GATEWAY_CONFIG } from '../tokens.js';
-import { LiveAdmission } from './live-admission.js';
 import { LiveConversationFactory } from './live-conversation.factory.js';
 import { LiveGatewayMetrics } from './live-metrics.js';
 import type { LiveConversation } from './live-conversation.js';
 import { ADMISSION, type AdmittedRequest } from './live-ws.adapter.js';
 
 /**
- * GET /api/conversation/live, upgraded to a WebSocket (admission ran before the upgrade, in
- * LiveWsAdapter). Transport only: bytes and JSON in, `{event, data}` out; the conversation
+ * GET /api/conversation/live, upgraded to a WebSocket (the edge's admission and the query ran
+ * before the upgrade, in LiveWsAdapter). Transport only: bytes and JSON in, `{event, data}` out; the conversation
  * decides. A message over 1 MiB closes the socket with 1009 (ws's maxPayload).
  */
-@WebSocketGateway({ path: '/api/conversation/live', maxPayload: LIVE_MAX_MESSAGE_BYTES })
+@WebSocketGateway({ path: '/api/conversation/live', maxPayload: LIVE_MAX_MESSAGE_BYTES, querySchema: liveQuerySchema })
 export class LiveWsGateway implements OnGatewayConnection, BeforeApplicationShutdown {
   private readonly logger = new Logger('live');
   private readonly open = new Map<WebSocket, LiveConversation>();
 
   constructor(
     @Inject(LiveConversationFactory) private readonly conversations: LiveConversationFactory,
-    @Inject(LiveAdmission) private readonly admission: LiveAdmission,
     @Inject(LiveGatewayMetrics) private readonly metrics: LiveGatewayMetrics,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  handleConnection(socket: WebSocket, request: AdmittedRequest): void {
+  handleConnection(socket: WebSocket, request: AdmittedRequest<LiveQuery>): void {
     const admitted = request[ADMISSION];
     if (!admitted) {
       socket.close(1008, 'not admitted');
       return;
     }
-    const closed = this.admission.opened(admitted.client);
     this.metrics.connections.inc();
     const conversation = this.conversations.create(admitted.query, {
       send: (event, data) => {
@@ -49,7 +46,6 @@ export class LiveWsGateway implements OnGatewayConnection, BeforeApplicationShut
     socket.once('close', () => {
       this.open.delete(socket);
       conversation.dispose();
-      closed();
       this.metrics.connections.dec();
     });
     conversation.start();
