@@ -4,7 +4,7 @@ import type { GatewayConfig } from '../config.js';
 import { newSessionId } from '../conversation/turn/turn-context.js';
 import { SttLiveClient } from '../services/stt-live.client.js';
 import { GATEWAY_CONFIG } from '../tokens.js';
-import { LiveConversation } from './live-conversation.js';
+import { LIVE_SOCKET_BEHAVIOUR, LiveConversation, type LiveBehaviour } from './live-conversation.js';
 import { LiveGatewayMetrics } from './live-metrics.js';
 import { LiveTurns } from './live-turns.js';
 
@@ -18,13 +18,17 @@ export class LiveConversationFactory {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  create(query: LiveQuery, socket: { send(event: string, data: object): void; close(code: number, reason: string): void }): LiveConversation {
+  create(
+    query: LiveQuery,
+    socket: { send(event: string, data: object): void; close(code: number, reason: string): void },
+    behaviour: LiveBehaviour = LIVE_SOCKET_BEHAVIOUR,
+  ): LiveConversation {
     const sessionId = query.session_id ?? newSessionId();
     return new LiveConversation(
       query,
       sessionId,
       {
-        openStt: (startSample) => this.stt.open({ language: query.language, startSample }),
+        openStt: (startSample, { detection, language }) => this.stt.open({ language, startSample, detection }),
         answer: (settings, text) => this.turns.answer(settings, text),
         store: (settings, text, heard) => this.turns.store(settings, text, heard),
         send: socket.send,
@@ -32,6 +36,7 @@ export class LiveConversationFactory {
         metrics: this.metrics,
       },
       { idleTimeoutMs: this.config.liveIdleTimeoutMs, sttKeepaliveMs: 10_000 },
+      behaviour,
     );
   }
 }
