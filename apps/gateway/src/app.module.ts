@@ -48,6 +48,7 @@ import { JetStreamKvSessionStore } from './sessions/jetstream-kv.session-store.j
 import { SESSION_STORE } from './sessions/session-store.port.js';
 import { GATEWAY_CONFIG } from './tokens.js';
 import { UpgradeAdmission } from './live/live-admission.js';
+import { RealtimeWsGateway } from './realtime/realtime.ws-gateway.js';
 import { LiveConversationFactory } from './live/live-conversation.factory.js';
 import { LiveGatewayMetrics } from './live/live-metrics.js';
 import { LiveTurns } from './live/live-turns.js';
@@ -154,6 +155,7 @@ export class GatewayModule implements NestModule {
         { provide: LiveGatewayMetrics, inject: [ServiceMetrics], useFactory: (metrics: ServiceMetrics) => new LiveGatewayMetrics(metrics) },
         LiveConversationFactory,
         LiveWsGateway,
+        RealtimeWsGateway,
         TurnMetrics,
         TtsVoicesClient,
         EdgeAccess,

@@ -40,10 +40,10 @@ export async function statusesOf(count: number, send: () => Promise<Response>): 
 /** How a WebSocket upgrade went: `upgraded` (then closed again), or the HTTP answer that refused it. */
 export function upgradeOutcome(
   url: string,
-  options: { headers?: Record<string, string>; protocols?: string[] } = {},
+  options: { headers?: Record<string, string>; protocols?: string[]; rejectUnauthorized?: boolean } = {},
 ): Promise<'upgraded' | { status: number; headers: Record<string, string | string[] | undefined>; body: any }> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, options.protocols ?? [], { headers: options.headers });
+    const socket = new WebSocket(url, options.protocols ?? [], { headers: options.headers, rejectUnauthorized: options.rejectUnauthorized });
     socket.once('open', () => {
       socket.close();
       resolve('upgraded');

@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -15,12 +19,17 @@ import { getJson, startLlmService, STT_SERVICE_MAIN, TTS_SERVICE_MAIN, type Test
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 
 /** The three model services on generated models written into `dir` (one tiny voice, `tiny`, for every language). */
-export async function startModelServices(natsUrl: string, dir: string): Promise<SpawnedService[]> {
-  const gguf = await writeTinyGguf(join(dir, 'tiny.gguf'));
+export async function startModelServices(
+  natsUrl: string,
+  dir: string,
+  options: { endless?: boolean; llmHttpPort?: number } = {},
+): Promise<SpawnedService[]> {
+  // Endless: the answer goes on until the token limit (long enough to cancel mid-answer).
+  const gguf = await writeTinyGguf(join(dir, 'tiny.gguf'), { endless: options.endless ?? false });
   const whisper = await writeTinyWhisperModel(join(dir, 'whisper.bin'));
   const voice = await writeTinyPiperVoice(join(dir, 'voice'));
   return [
-    startLlmService(natsUrl, gguf.path, await freePort()),
+    startLlmService(natsUrl, gguf.path, options.llmHttpPort ?? (await freePort())),
     spawnService('stt-service', STT_SERVICE_MAIN, { NATS_URL: natsUrl, STT_MODEL_PATH: whisper.path, STT_HTTP_PORT: String(await freePort()) }),
     spawnService('tts-service', TTS_SERVICE_MAIN, {
       NATS_URL: natsUrl,
@@ -83,5 +92,25 @@ export async function startEndlessLlmSystem(edge: Partial<EdgeConfig> = {}, over
       await nats.stop();
       await rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * A TLS terminator in front of `targetPort` (as an ingress in production): TLS on its own port
+ * with the given certificate, plain TCP to the target. WebSocket upgrades pass through untouched.
+ */
+export async function startTlsTerminator(targetPort: number, tls: { certPath: string; keyPath: string }): Promise<{ port: number; close(): Promise<void> }> {
+  const server = createTlsServer({ cert: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) }, (client) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

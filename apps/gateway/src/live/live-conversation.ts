@@ -24,6 +24,9 @@ export interface AnswerEvent {
 /** The turn settings of a conversation: the live query's, and instructions added to the tutor's prompt. */
 export type LiveSettings = LiveQuery & { session_id: string; instructions?: string };
 
+/** Changes to the settings: undefined keeps a setting, null clears an optional one. */
+export type SettingChanges = { [K in keyof Omit<LiveSettings, 'session_id'>]?: LiveSettings[K] | null };
+
 /** What a live conversation needs from the rest of the gateway. */
 export interface LiveConversationPorts {
   /** A new live stream in the stt-service, starting at `startSample` on this connection's clock. */
@@ -192,13 +195,17 @@ export class LiveConversation {
   // ---- what a protocol can ask of the conversation
 
   /**
-   * Changes the turn settings (undefined fields are kept) and the behaviour. A new detection or
+   * Changes the turn settings (undefined fields are kept, null ones cleared) and the behaviour. A new detection or
    * language reopens the stt stream: an utterance still being heard ends with `interrupted` (heard '').
    */
-  configure(settings: Partial<Omit<LiveSettings, 'session_id'>>, behaviour: Partial<LiveBehaviour> = {}): void {
+  configure(settings: SettingChanges, behaviour: Partial<LiveBehaviour> = {}): void {
     this.touch();
     const heardBy = JSON.stringify([this.behaviour.detection, this.settings.language]);
-    Object.assign(this.settings, Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)));
+    const target = this.settings as Record<string, unknown>;
+    for (const [name, value] of Object.entries(settings)) {
+      if (value === null) delete target[name];
+      else if (value !== undefined) target[name] = value;
+    }
     Object.assign(this.behaviour, Object.fromEntries(Object.entries(behaviour).filter(([, v]) => v !== undefined)));
     if (heardBy !== JSON.stringify([this.behaviour.detection, this.settings.language])) {
       this.dropUnfinishedUtterance();

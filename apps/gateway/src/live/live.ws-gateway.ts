@@ -1,12 +1,13 @@
 import { Inject, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
-import { LIVE_CLOSE_CODES, LIVE_MAX_MESSAGE_BYTES, liveQuerySchema, type LiveQuery } from '@parley/contracts';
+import { LIVE_MAX_MESSAGE_BYTES, liveQuerySchema, type LiveQuery } from '@parley/contracts';
 import type { WebSocket } from 'ws';
 import type { GatewayConfig } from '../config.js';
 import { GATEWAY_CONFIG } from '../tokens.js';
 import { LiveConversationFactory } from './live-conversation.factory.js';
 import { LiveGatewayMetrics } from './live-metrics.js';
 import type { LiveConversation } from './live-conversation.js';
+import { closeForShutdown } from './socket-shutdown.js';
 import { ADMISSION, type AdmittedRequest } from './live-ws.adapter.js';
 
 /**
@@ -53,16 +54,6 @@ export class LiveWsGateway implements OnGatewayConnection, BeforeApplicationShut
 
   /** Before the server stops: each socket is closed with 1012 once its turn in progress has ended. */
   async beforeApplicationShutdown(): Promise<void> {
-    if (this.open.size === 0) return;
-    this.logger.log(`closing ${this.open.size} live socket(s) (1012) after their turns in progress`);
-    const grace = new Promise<void>((resolve) => setTimeout(resolve, this.config.liveShutdownGraceMs).unref());
-    await Promise.all(
-      [...this.open].map(async ([socket, conversation]) => {
-        await Promise.race([conversation.whenIdle(), grace]);
-        socket.close(LIVE_CLOSE_CODES.restarting, 'server restarting: reconnect with the same session_id');
-        // Now, while the broker connection is still open: its stt stream is cancelled in its replica.
-        conversation.dispose();
-      }),
-    );
+    await closeForShutdown(this.open, this.config.liveShutdownGraceMs, this.logger);
   }
 }
