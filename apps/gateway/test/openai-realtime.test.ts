@@ -142,6 +142,21 @@ describe('OpenAI Realtime through the official SDK', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  /** Generations the llm-service counts as cancelled. */
+  async function cancelledGenerations(): Promise<number> {
+    return metricValue(await (await fetch(llmMetricsUrl)).text(), 'parley_request_duration_seconds_count', { operation: 'chat', outcome: 'cancelled' });
+  }
+
+  /** A session on the long-answer gateway that asked for an answer (a user message, then response.create). */
+  async function askForALongAnswer(): Promise<RealtimeSession> {
+    const session = new RealtimeSession(longClient);
+    await session.created();
+    session.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Tell me a long story.' }] } });
+    await session.until('conversation.item.done');
+    session.send({ type: 'response.create' });
+    return session;
+  }
+
   it('hears a spoken WAV with server VAD and answers with transcript and audio deltas, then response.done', async () => {
     const session = new RealtimeSession(client);
     const created = await session.created();
@@ -235,20 +250,15 @@ describe('OpenAI Realtime through the official SDK', () => {
   }, 60_000);
 
   it('ends a cancelled answer with response.done status cancelled, and the llm-service stops generating', async () => {
-    const cancelled = async () => metricValue(await (await fetch(llmMetricsUrl)).text(), 'parley_request_duration_seconds_count', { operation: 'chat', outcome: 'cancelled' });
-    const before = await cancelled();
-    const session = new RealtimeSession(longClient);
-    await session.created();
-    session.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Tell me a long story.' }] } });
-    await session.until('conversation.item.done');
-    session.send({ type: 'response.create' });
+    const before = await cancelledGenerations();
+    const session = await askForALongAnswer();
     const created = await session.until('response.created');
     await session.until('response.output_audio.delta');
     session.send({ type: 'response.cancel' });
     const done = await session.until('response.done');
     expect(done.response).toEqual(expect.objectContaining({ id: created.response.id, status: 'cancelled', status_details: { type: 'cancelled', reason: 'client_cancelled' } }));
     expect(session.of('response.done')).toHaveLength(1);
-    await waitUntil(async () => (await cancelled()) > before, 'the llm-service to stop the generation', 5000);
+    await waitUntil(async () => (await cancelledGenerations()) > before, 'the llm-service to stop the generation', 5000);
     // Nothing is left to cancel: an error, and the socket stays open.
     session.send({ type: 'response.cancel', event_id: 'evt_cancel_again' });
     expect((await session.until('error', (e) => e.error.event_id === 'evt_cancel_again')).error.code).toBe('response_cancel_not_active');
@@ -256,15 +266,11 @@ describe('OpenAI Realtime through the official SDK', () => {
   }, 60_000);
 
   it('cancels the answer in progress when the socket closes', async () => {
-    const cancelled = async () => metricValue(await (await fetch(llmMetricsUrl)).text(), 'parley_request_duration_seconds_count', { operation: 'chat', outcome: 'cancelled' });
-    const before = await cancelled();
-    const session = new RealtimeSession(longClient);
-    await session.created();
-    session.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Tell me a long story.' }] } });
-    session.send({ type: 'response.create' });
+    const before = await cancelledGenerations();
+    const session = await askForALongAnswer();
     await session.until('response.output_audio_transcript.delta');
     await session.close();
-    await waitUntil(async () => (await cancelled()) > before, 'the llm-service to stop the generation', 5000);
+    await waitUntil(async () => (await cancelledGenerations()) > before, 'the llm-service to stop the generation', 5000);
   }, 60_000);
 
   it('answers bad input with an error event naming the client event, and stays open', async () => {

@@ -6,8 +6,7 @@ import type { GatewayConfig } from '../config.js';
 import { GATEWAY_CONFIG } from '../tokens.js';
 import { LiveConversationFactory } from './live-conversation.factory.js';
 import { LiveGatewayMetrics } from './live-metrics.js';
-import type { LiveConversation } from './live-conversation.js';
-import { closeForShutdown } from './socket-shutdown.js';
+import { ConversationSockets, sendIfOpen } from './conversation-sockets.js';
 import { ADMISSION, type AdmittedRequest } from './live-ws.adapter.js';
 
 /**
@@ -17,14 +16,15 @@ import { ADMISSION, type AdmittedRequest } from './live-ws.adapter.js';
  */
 @WebSocketGateway({ path: '/api/conversation/live', maxPayload: LIVE_MAX_MESSAGE_BYTES, querySchema: liveQuerySchema })
 export class LiveWsGateway implements OnGatewayConnection, BeforeApplicationShutdown {
-  private readonly logger = new Logger('live');
-  private readonly open = new Map<WebSocket, LiveConversation>();
+  private readonly sockets: ConversationSockets;
 
   constructor(
     @Inject(LiveConversationFactory) private readonly conversations: LiveConversationFactory,
-    @Inject(LiveGatewayMetrics) private readonly metrics: LiveGatewayMetrics,
+    @Inject(LiveGatewayMetrics) metrics: LiveGatewayMetrics,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
+  ) {
+    this.sockets = new ConversationSockets(metrics, new Logger('live'));
+  }
 
   handleConnection(socket: WebSocket, request: AdmittedRequest<LiveQuery>): void {
     const admitted = request[ADMISSION];
@@ -32,28 +32,18 @@ export class LiveWsGateway implements OnGatewayConnection, BeforeApplicationShut
       socket.close(1008, 'not admitted');
       return;
     }
-    this.metrics.connections.inc();
     const conversation = this.conversations.create(admitted.query, {
-      send: (event, data) => {
-        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ event, data }));
-      },
+      send: (event, data) => sendIfOpen(socket, JSON.stringify({ event, data })),
       close: (code, reason) => socket.close(code, reason),
     });
-    this.open.set(socket, conversation);
-    socket.on('message', (data: Buffer, isBinary: boolean) => {
+    this.sockets.serve(socket, conversation, (data, isBinary) => {
       if (isBinary) conversation.audio(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       else conversation.message(data.toString('utf8'));
     });
-    socket.once('close', () => {
-      this.open.delete(socket);
-      conversation.dispose();
-      this.metrics.connections.dec();
-    });
-    conversation.start();
   }
 
   /** Before the server stops: each socket is closed with 1012 once its turn in progress has ended. */
   async beforeApplicationShutdown(): Promise<void> {
-    await closeForShutdown(this.open, this.config.liveShutdownGraceMs, this.logger);
+    await this.sockets.closeAll(this.config.liveShutdownGraceMs);
   }
 }

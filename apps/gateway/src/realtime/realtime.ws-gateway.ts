@@ -6,7 +6,7 @@ import type { GatewayConfig } from '../config.js';
 import { LiveConversationFactory } from '../live/live-conversation.factory.js';
 import { LiveGatewayMetrics } from '../live/live-metrics.js';
 import { ADMISSION, type AdmittedRequest } from '../live/live-ws.adapter.js';
-import { closeForShutdown, type ClosableConversation } from '../live/socket-shutdown.js';
+import { ConversationSockets, sendIfOpen } from '../live/conversation-sockets.js';
 import { GATEWAY_CONFIG } from '../tokens.js';
 import { TtsVoicesClient } from '../voices/tts-voices.client.js';
 import { RealtimeConversation } from './realtime-conversation.js';
@@ -24,15 +24,16 @@ function chooseProtocol(protocols: Set<string>): string | false {
  */
 @WebSocketGateway({ path: '/v1/realtime', maxPayload: REALTIME_MAX_MESSAGE_BYTES, querySchema: realtimeQuerySchema, handleProtocols: chooseProtocol })
 export class RealtimeWsGateway implements OnGatewayConnection, BeforeApplicationShutdown {
-  private readonly logger = new Logger('realtime');
-  private readonly open = new Map<WebSocket, ClosableConversation>();
+  private readonly sockets: ConversationSockets;
 
   constructor(
     @Inject(LiveConversationFactory) private readonly conversations: LiveConversationFactory,
     @Inject(TtsVoicesClient) private readonly voices: TtsVoicesClient,
-    @Inject(LiveGatewayMetrics) private readonly metrics: LiveGatewayMetrics,
+    @Inject(LiveGatewayMetrics) metrics: LiveGatewayMetrics,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
+  ) {
+    this.sockets = new ConversationSockets(metrics, new Logger('realtime'));
+  }
 
   handleConnection(socket: WebSocket, request: AdmittedRequest<RealtimeQuery>): void {
     const admitted = request[ADMISSION];
@@ -40,33 +41,21 @@ export class RealtimeWsGateway implements OnGatewayConnection, BeforeApplication
       socket.close(1008, 'not admitted');
       return;
     }
-    this.metrics.connections.inc();
     const realtime = new RealtimeConversation(
       admitted.query,
-      (send, behaviour) =>
-        this.conversations.create(admitted.query, { send, close: (code, reason) => socket.close(code, reason) }, behaviour),
+      (send, behaviour) => this.conversations.create(admitted.query, { send, close: (code, reason) => socket.close(code, reason) }, behaviour),
       {
-        send: (json) => {
-          if (socket.readyState === socket.OPEN) socket.send(json);
-        },
+        send: (json) => sendIfOpen(socket, json),
         residentVoices: async () => (await this.voices.residentVoices())?.voices.map((voice) => voice.id),
       },
     );
-    const { core } = realtime;
-    this.open.set(socket, core);
-    socket.on('message', (data: Buffer, isBinary: boolean) => {
+    this.sockets.serve(socket, realtime.core, (data, isBinary) => {
       if (isBinary) realtime.binary();
       else realtime.message(data.toString('utf8'));
     });
-    socket.once('close', () => {
-      this.open.delete(socket);
-      core.dispose();
-      this.metrics.connections.dec();
-    });
-    core.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await closeForShutdown(this.open, this.config.liveShutdownGraceMs, this.logger);
+    await this.sockets.closeAll(this.config.liveShutdownGraceMs);
   }
 }
