@@ -241,6 +241,16 @@ describe('OpenAI Realtime through the official SDK', () => {
     const done = await session.until('response.done');
     expect(done.response.status).toBe('completed');
     expect(session.of('response.output_audio.delta').length).toBeGreaterThan(0);
+    // Commit and response.create at once: the answer waits for the transcript, then comes.
+    await session.stream(speech, { fast: true });
+    session.send({ type: 'input_audio_buffer.commit' });
+    session.send({ type: 'response.create', event_id: 'evt_create_at_once' });
+    const second = await session.until('response.done', (e) => e.response.id !== done.response.id);
+    expect(second.response.status).toBe('completed');
+    const transcripts = session.of('conversation.item.input_audio_transcription.completed');
+    expect(transcripts).toHaveLength(2);
+    expect(session.events.indexOf(transcripts[1]!)).toBeLessThan(session.events.findIndex((e) => e.type === 'response.created' && e.response.id === second.response.id));
+    expect(session.events.some((e) => e.type === 'error' && e.error.event_id === 'evt_create_at_once')).toBe(false);
     // A commit with nothing appended since: an error naming the commit, the socket stays open.
     session.send({ type: 'input_audio_buffer.commit', event_id: 'evt_empty_commit' });
     const empty = await session.until('error', (e) => e.error.event_id === 'evt_empty_commit');
@@ -248,6 +258,24 @@ describe('OpenAI Realtime through the official SDK', () => {
     expect(session.closed).toBeUndefined();
     await session.close();
   }, 60_000);
+
+  it('cancels the response in progress when the user speaks again (turn_detected), then hears the new utterance', async () => {
+    const session = new RealtimeSession(longClient);
+    await session.created();
+    await session.stream(silence(500));
+    await session.stream(speech);
+    await session.silenceUntil(() => session.events.some((e) => e.type === 'response.output_audio.delta'));
+    const answering = await session.until('response.created');
+    await session.stream(speech);
+    const cancelled = await session.until('response.done');
+    expect(cancelled.response).toEqual(expect.objectContaining({ id: answering.response.id, status: 'cancelled', status_details: { type: 'cancelled', reason: 'turn_detected' } }));
+    const starts = session.of('input_audio_buffer.speech_started');
+    expect(starts).toHaveLength(2);
+    expect(session.events.indexOf(cancelled)).toBeLessThan(session.events.indexOf(starts[1]!));
+    await session.silenceUntil(() => session.of('conversation.item.input_audio_transcription.completed').length === 2);
+    expect(session.of('conversation.item.input_audio_transcription.completed')[1]!.item_id).toBe(starts[1]!.item_id);
+    await session.close();
+  }, 90_000);
 
   it('ends a cancelled answer with response.done status cancelled, and the llm-service stops generating', async () => {
     const before = await cancelledGenerations();

@@ -195,15 +195,15 @@ describe('LiveConversation', () => {
       expect(h.answers).toHaveLength(0);
       expect(h.names('t1')).toEqual(['speech_started', 'speech_stopped', 'transcription']);
       expect(h.conversation.busy).toBe(false);
-      expect(h.conversation.respond('and goodbye')).toBe(true);
+      expect(h.conversation.respond('and goodbye')).toBe('answering');
       expect(h.answers[0]!.text).toBe('Hello there and goodbye');
-      expect(h.conversation.respond()).toBe(false); // an answer is in progress
+      expect(h.conversation.respond()).toBe('busy');
     });
 
     it('answers a typed message on respond(text), and refuses respond() with nothing to answer', () => {
       const h = harness(manual);
-      expect(h.conversation.respond()).toBe(false);
-      expect(h.conversation.respond('Good morning')).toBe(true);
+      expect(h.conversation.respond()).toBe('nothing');
+      expect(h.conversation.respond('Good morning')).toBe('answering');
       expect(h.answers[0]!.text).toBe('Good morning');
     });
 
@@ -219,6 +219,24 @@ describe('LiveConversation', () => {
           resolve();
         }, 20),
       );
+    });
+
+    it('answers a committed utterance as soon as it is transcribed when respond() came first', () => {
+      const h = harness(manual);
+      h.conversation.audio(new Uint8Array(3200));
+      h.conversation.commit();
+      expect(h.conversation.respond()).toBe('waiting');
+      expect(h.conversation.respond()).toBe('busy');
+      h.utterance(1, 'Hello there', 0);
+      expect(h.answers.map((a) => a.text)).toEqual(['Hello there']);
+    });
+
+    it('answers only the typed text when the committed utterance held no speech', () => {
+      const h = harness(manual);
+      h.conversation.commit();
+      expect(h.conversation.respond('Hi')).toBe('waiting');
+      h.stt({ type: 'no_speech', at_ms: 0 });
+      expect(h.answers.map((a) => a.text)).toEqual(['Hi']);
     });
 
     it('cancelAnswer() interrupts only an answer in progress', () => {

@@ -123,6 +123,10 @@ export class LiveConversation {
   private sttFailures = 0;
   private sttRetry?: NodeJS.Timeout;
   private idleWaiters: Array<() => void> = [];
+  /** Commits sent to the stt stream whose utterance has not come back yet (speech_stopped or no_speech). */
+  private commitsInFlight = 0;
+  /** respond() asked while a committed utterance was still on its way: answered when it is transcribed. */
+  private requestedAnswer?: { text?: string };
 
   constructor(
     query: LiveQuery,
@@ -227,7 +231,9 @@ export class LiveConversation {
   /** Ends the utterance in progress now (push-to-talk; with manual detection, the audio since the last commit). */
   commit(): void {
     this.touch();
-    this.stt?.stream.commit();
+    if (!this.stt) return;
+    this.commitsInFlight += 1;
+    this.stt.stream.commit();
   }
 
   /** Forgets the utterance in progress: it gets no transcript and no answer. */
@@ -239,21 +245,26 @@ export class LiveConversation {
 
   /**
    * Answers now (autoRespond off): the transcribed utterance waiting for it, with `text` added
-   * (a typed message), or `text` alone. False when there is nothing to answer or an answer is
-   * already in progress.
+   * (a typed message), or `text` alone. An utterance committed but not transcribed yet (a client
+   * that commits and asks at once) is answered as soon as it is (`waiting`). `busy`: an answer
+   * is in progress or asked for already; `nothing`: nothing to answer.
    */
-  respond(text?: string): boolean {
+  respond(text?: string): 'answering' | 'waiting' | 'busy' | 'nothing' {
     this.touch();
     const turn = this.turn;
-    if (turn?.phase === 'answering') return false;
+    if (turn?.phase === 'answering' || this.requestedAnswer) return 'busy';
     if (turn?.phase === 'transcribed') {
       this.startAnswer(turn, [turn.userText, text].filter(Boolean).join(' '));
-      return true;
+      return 'answering';
     }
-    if (!text) return false;
+    if (this.commitsInFlight > 0 || turn?.phase === 'transcribing') {
+      this.requestedAnswer = { text };
+      return 'waiting';
+    }
+    if (!text) return 'nothing';
     this.cutCurrentTurn({ joinable: false });
     this.beginTypedTurn(text);
-    return true;
+    return 'answering';
   }
 
   /** Stops the answer in progress (as `interrupt` does); false when no answer is in progress. */
@@ -343,6 +354,7 @@ export class LiveConversation {
       case 'speech_stopped': {
         const turn = this.turnOfUtterance.get(event.utterance_id);
         if (!turn || turn.phase === 'done') return;
+        if (event.reason === 'commit' && this.commitsInFlight > 0) this.commitsInFlight -= 1;
         turn.phase = 'transcribing';
         turn.speechEndedAt = this.arrivalOf(event.at_ms * LIVE_SAMPLES_PER_MS);
         this.ports.send('speech_stopped', { turn_id: turn.id, at_ms: event.at_ms });
@@ -355,10 +367,13 @@ export class LiveConversation {
         if (!turn || turn.phase === 'done') return;
         this.finishTurn(turn, 'error');
         this.error(turn.id, new ParleyError(event.code, event.message));
+        this.requestedAnswerLost();
         return;
       }
       case 'no_speech':
+        this.commitsInFlight = Math.max(0, this.commitsInFlight - 1);
         this.error(undefined, new ParleyError('NO_SPEECH', 'commit: no speech since the last utterance'));
+        if (this.commitsInFlight === 0 && this.turn?.phase !== 'transcribing') this.requestedAnswerLost();
         return;
       case 'frame_rejected':
         this.logger.warn(`the stt-service rejected a frame: ${event.message}`);
@@ -395,12 +410,23 @@ export class LiveConversation {
     if (!userText) {
       this.finishTurn(turn, 'error');
       this.error(turn.id, new ParleyError('NO_SPEECH', 'no speech was recognised; please speak and try again'));
+      this.requestedAnswerLost();
       return;
     }
     this.ports.send('transcription', { turn_id: turn.id, text: userText, language: this.settings.language });
     if (this.behaviour.autoRespond) return this.startAnswer(turn, userText);
+    const requested = this.requestedAnswer;
+    this.requestedAnswer = undefined;
+    if (requested) return this.startAnswer(turn, [userText, requested.text].filter(Boolean).join(' '));
     turn.phase = 'transcribed';
     turn.userText = userText;
+  }
+
+  /** The committed utterance an answer was asked for came to nothing: only the typed text (if any) is answered. */
+  private requestedAnswerLost(): void {
+    const requested = this.requestedAnswer;
+    this.requestedAnswer = undefined;
+    if (requested?.text) this.beginTypedTurn(requested.text);
   }
 
   private beginTypedTurn(message: string): void {

@@ -160,7 +160,9 @@ export class RealtimeConversation {
       case 'response.create': {
         if (this.response) throw new RealtimeInputError(`a response is in progress (${this.response.id}): cancel it or wait for response.done`, 'conversation_already_has_active_response');
         const text = this.pendingText.join(' ');
-        if (!this.core.respond(text || undefined)) {
+        const outcome = this.core.respond(text || undefined);
+        if (outcome === 'busy') throw new RealtimeInputError('a response is already in progress: cancel it or wait for response.done', 'conversation_already_has_active_response');
+        if (outcome === 'nothing') {
           throw new RealtimeInputError('nothing to respond to: commit some audio (input_audio_buffer.commit) or add a user message (conversation.item.create) first', 'response_create_empty');
         }
         this.pendingText = [];
