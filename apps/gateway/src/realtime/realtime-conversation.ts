@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import {
   describeIssues,
   LANGUAGE_CODES,
@@ -60,6 +61,7 @@ class RealtimeInputError extends Error {
  */
 export class RealtimeConversation {
   readonly core: LiveConversation;
+  private readonly logger = new Logger('realtime');
   private readonly sessionId = newId('sess');
   private readonly model: string;
   private instructions = '';
@@ -93,7 +95,13 @@ export class RealtimeConversation {
 
   /** A text message from the client: one JSON client event. Handled in order, one at a time. */
   message(text: string): void {
-    this.queue = this.queue.then(() => this.handle(text));
+    this.queue = this.queue
+      .then(() => this.handle(text))
+      .catch((error: unknown) => {
+        // A fault of ours: said once, and the events after it are still handled.
+        this.logger.error(`realtime event failed: ${String(error)}`);
+        this.emitError({ type: 'server_error', code: 'internal', message: 'the event could not be handled', param: null, event_id: this.handling?.event_id ?? null });
+      });
   }
 
   /** A binary message: not part of the protocol. */
