@@ -47,12 +47,12 @@ import { ServiceHealthClient } from './services/service-health.client.js';
 import { JetStreamKvSessionStore } from './sessions/jetstream-kv.session-store.js';
 import { SESSION_STORE } from './sessions/session-store.port.js';
 import { GATEWAY_CONFIG } from './tokens.js';
-import { LiveAdmission } from './live/live-admission.js';
+import { UpgradeAdmission } from './live/live-admission.js';
+import { RealtimeWsGateway } from './realtime/realtime.ws-gateway.js';
 import { LiveConversationFactory } from './live/live-conversation.factory.js';
 import { LiveGatewayMetrics } from './live/live-metrics.js';
 import { LiveTurns } from './live/live-turns.js';
 import { LiveWsGateway } from './live/live.ws-gateway.js';
-import { DefaultUpgradeAccess, UPGRADE_ACCESS } from './live/upgrade-access.js';
 import { SttLiveClient } from './services/stt-live.client.js';
 import { AudioSpeechHttpController } from './openai/audio-speech.http.controller.js';
 import { AudioSpeechUseCase } from './openai/audio-speech.use-case.js';
@@ -153,11 +153,11 @@ export class GatewayModule implements NestModule {
         // Live conversation (WebSocket).
         SttLiveClient,
         LiveTurns,
-        LiveAdmission,
-        { provide: UPGRADE_ACCESS, useFactory: () => new DefaultUpgradeAccess() },
+        UpgradeAdmission,
         { provide: LiveGatewayMetrics, inject: [ServiceMetrics], useFactory: (metrics: ServiceMetrics) => new LiveGatewayMetrics(metrics) },
         LiveConversationFactory,
         LiveWsGateway,
+        RealtimeWsGateway,
         TurnMetrics,
         TtsVoicesClient,
         EdgeAccess,

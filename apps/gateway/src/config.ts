@@ -45,8 +45,6 @@ export interface GatewayConfig {
   publicDir: string;
   /** A live socket with no audio and no message for this long is closed (1000). */
   liveIdleTimeoutMs: number;
-  /** Live sockets one client (address) may hold at once; more are refused with 429. */
-  liveMaxConnectionsPerClient: number;
   /** The stt-service's live stream: silence this long (it sends heartbeats every second) means its replica is gone. */
   liveSttTimeoutMs: number;
   /** On shutdown, how long a turn in progress may take to finish before its socket is closed (1012) anyway. */
@@ -83,7 +81,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     // The web client shipped with the gateway (apps/gateway/public), unless PUBLIC_DIR says otherwise.
     publicDir: env.PUBLIC_DIR ?? fileURLToPath(new URL('../public', import.meta.url)),
     liveIdleTimeoutMs: read('LIVE_IDLE_TIMEOUT_S', 300, { min: 1 }) * 1000,
-    liveMaxConnectionsPerClient: read('LIVE_MAX_CONNECTIONS_PER_CLIENT', 4, { min: 1 }),
     liveSttTimeoutMs: read('LIVE_STT_TIMEOUT_MS', 3_000, { min: 500 }),
     liveShutdownGraceMs: read('LIVE_SHUTDOWN_GRACE_MS', 30_000, { min: 0 }),
     tls: tlsFiles(env),

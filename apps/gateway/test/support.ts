@@ -142,3 +142,10 @@ export function parseWav(bytes: Uint8Array) {
   return { channels, sampleRate, bitsPerSample, dataBytes, samples: dataBytes / (bitsPerSample / 8) / channels, fileBytes: view.length };
 }
 
+/** A throwaway self-signed certificate for localhost (openssl), valid for a day: its PEM files in `dir`. */
+export function selfSignedCertificate(dir: string): { certPath: string; keyPath: string } {
+  const certPath = join(dir, 'cert.pem');
+  const keyPath = join(dir, 'key.pem');
+  run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=localhost']);
+  return { certPath, keyPath };
+}
