@@ -2,23 +2,25 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { describeIssues, liveQuerySchema, type LiveQuery } from '@parley/contracts';
 import type { GatewayConfig } from '../config.js';
+import { DRAINING_RETRY_AFTER_SECONDS, GatewayDrain } from '../shutdown/gateway-drain.js';
 import { GATEWAY_CONFIG } from '../tokens.js';
 import { UPGRADE_ACCESS, type UpgradeAccess } from './upgrade-access.js';
 
 export type Admission =
   | { admitted: true; query: LiveQuery; client: string }
-  | { admitted: false; status: number; body: { statusCode: number; error: string; message: string; code: string } };
+  | { admitted: false; status: number; body: { statusCode: number; error: string; message: string; code: string }; headers?: Record<string, string> };
 
 const REFUSALS: Record<number, { error: string; code: string }> = {
   400: { error: 'Bad Request', code: 'INVALID_REQUEST' },
   401: { error: 'Unauthorized', code: 'UNAUTHORIZED' },
   403: { error: 'Forbidden', code: 'FORBIDDEN' },
   429: { error: 'Too Many Requests', code: 'TOO_MANY_REQUESTS' },
+  503: { error: 'Service Unavailable', code: 'SERVICE_UNAVAILABLE' },
 };
 
-function refuse(status: number, message: string): Admission {
+function refuse(status: number, message: string, headers?: Record<string, string>): Admission {
   const { error, code } = REFUSALS[status]!;
-  return { admitted: false, status, body: { statusCode: status, error, message, code } };
+  return { admitted: false, status, body: { statusCode: status, error, message, code }, ...(headers ? { headers } : {}) };
 }
 
 /**
@@ -32,9 +34,12 @@ export class LiveAdmission {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(UPGRADE_ACCESS) private readonly access: UpgradeAccess,
+    @Inject(GatewayDrain) private readonly drain: GatewayDrain,
   ) {}
 
   admit(request: IncomingMessage): Admission {
+    // A replica shutting down takes no new socket: the client reconnects through the balancer.
+    if (this.drain.draining) return refuse(503, this.drain.refusal().message, { 'Retry-After': String(DRAINING_RETRY_AFTER_SECONDS) });
     const params = new URL(request.url ?? '/', 'http://gateway').searchParams;
     const refusal = this.access.check(request, params);
     if (refusal) return refuse(refusal.status, refusal.message);

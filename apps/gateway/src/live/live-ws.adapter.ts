@@ -25,7 +25,7 @@ export class LiveWsAdapter extends WsAdapter {
         done: (ok: boolean, status?: number, message?: string, headers?: Record<string, string>) => void,
       ) => {
         const verdict = this.admission.admit(info.req);
-        if (!verdict.admitted) return done(false, verdict.status, JSON.stringify(verdict.body), { 'Content-Type': 'application/json' });
+        if (!verdict.admitted) return done(false, verdict.status, JSON.stringify(verdict.body), { 'Content-Type': 'application/json', ...verdict.headers });
         info.req[ADMISSION] = verdict;
         done(true);
       },

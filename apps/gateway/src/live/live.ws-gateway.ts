@@ -1,6 +1,6 @@
 import { Inject, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
-import { LIVE_CLOSE_CODES, LIVE_MAX_MESSAGE_BYTES } from '@parley/contracts';
+import { LIVE_CLOSE_CODES, LIVE_MAX_MESSAGE_BYTES, ParleyError } from '@parley/contracts';
 import type { WebSocket } from 'ws';
 import type { GatewayConfig } from '../config.js';
 import { GATEWAY_CONFIG } from '../tokens.js';
@@ -55,18 +55,36 @@ export class LiveWsGateway implements OnGatewayConnection, BeforeApplicationShut
     conversation.start();
   }
 
-  /** Before the server stops: each socket is closed with 1012 once its turn in progress has ended. */
+  get openCount(): number {
+    return this.open.size;
+  }
+
+  /** Before the server stops (if the drain has not closed them yet): the same as closeAfterTurns. */
   async beforeApplicationShutdown(): Promise<void> {
+    await this.closeAfterTurns(
+      this.config.liveShutdownGraceMs,
+      new ParleyError('SERVICE_UNAVAILABLE', 'the gateway shut down before finishing this turn; try again'),
+    );
+  }
+
+  /**
+   * Each socket is closed with 1012 (reconnect) once its turn in progress has ended; a turn still
+   * running after `graceMs` ends with one `error` (`failure`, nothing stored) before its socket closes.
+   */
+  async closeAfterTurns(graceMs: number, failure: ParleyError): Promise<void> {
     if (this.open.size === 0) return;
     this.logger.log(`closing ${this.open.size} live socket(s) (1012) after their turns in progress`);
-    const grace = new Promise<void>((resolve) => setTimeout(resolve, this.config.liveShutdownGraceMs).unref());
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
     await Promise.all(
       [...this.open].map(async ([socket, conversation]) => {
         await Promise.race([conversation.whenIdle(), grace]);
+        conversation.abandonTurn(failure);
         socket.close(LIVE_CLOSE_CODES.restarting, 'server restarting: reconnect with the same session_id');
         // Now, while the broker connection is still open: its stt stream is cancelled in its replica.
         conversation.dispose();
       }),
     );
+    clearTimeout(timer);
   }
 }
