@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ParleyError } from '@parley/contracts';
 import type { GatewayConfig } from '../config.js';
+import { LiveTurns } from '../live/live-turns.js';
 import { LiveWsGateway } from '../live/live.ws-gateway.js';
 import { GATEWAY_CONFIG } from '../tokens.js';
 import { GatewayDrain } from './gateway-drain.js';
@@ -17,6 +18,7 @@ export class GatewayShutdown {
   constructor(
     @Inject(GatewayDrain) private readonly drain: GatewayDrain,
     @Inject(LiveWsGateway) private readonly live: LiveWsGateway,
+    @Inject(LiveTurns) private readonly liveTurns: LiveTurns,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
@@ -32,6 +34,8 @@ export class GatewayShutdown {
       // The error events are written synchronously; give the sockets a moment to send them.
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    // A live turn is stored once heard, just after its `complete`: let those stores reach the broker.
+    await this.liveTurns.storesSettled();
     this.logger.log('drained');
   }
 }
