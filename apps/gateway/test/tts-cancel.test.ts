@@ -1,0 +1,121 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { LANGUAGE_CODES, TTS_LIMITS } from '@parley/contracts';
+import { writeTinyPiperVoice } from '@parley/models/fixtures/piper';
+import { freePort, metricValue, spawnService, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
+import { recordReliabilityCase } from '../../../tooling/reliability.js';
+import { waitForModel } from './system-support.js';
+import { startTestGateway, TTS_SERVICE_MAIN, type TestGateway } from './support.js';
+
+/** As many short sentences as the input limit allows: far more speech than one sentence. */
+function longInput(): { text: string; sentences: number } {
+  const parts: string[] = [];
+  for (let i = 1; (parts.join(' ') + ` Sentence number ${i} is here.`).length <= TTS_LIMITS.maxTextChars; i++) parts.push(`Sentence number ${i} is here.`);
+  return { text: parts.join(' '), sentences: parts.length };
+}
+
+/**
+ * A client that leaves in the middle of /v1/audio/speech cancels the synthesis in the tts-service,
+ * across the broker: the request ends `cancelled` there and the native engine stops (at most the
+ * sentence under way comes out of it). Asserted without a race against the engine's speed: once
+ * the first audio bytes reach the client, the tts-service is frozen (SIGSTOP) until the gateway's
+ * cancel has been published on the broker, so it cannot finish the long input before the cancel.
+ */
+describe('a client leaving mid-speech (/v1/audio/speech)', () => {
+  let nats: TestNatsServer;
+  let dir: string;
+  let tts: SpawnedService;
+  let metricsUrl: string;
+  let gateway: TestGateway;
+  let watcher: NatsConnection;
+
+  const metric = async (name: string, labels: Record<string, string> = {}) => metricValue(await (await fetch(metricsUrl)).text(), name, labels);
+  const ended = (outcome: string) => metric('parley_request_duration_seconds_count', { operation: 'synthesize', outcome });
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    dir = await mkdtemp(join(tmpdir(), 'parley-tts-cancel-'));
+    const voice = await writeTinyPiperVoice(join(dir, 'voice'));
+    const port = await freePort();
+    metricsUrl = `http://127.0.0.1:${port}/metrics`;
+    tts = spawnService('tts-service', TTS_SERVICE_MAIN, {
+      NATS_URL: nats.url,
+      TTS_HTTP_PORT: String(port),
+      TTS_THREADS: '1',
+      LOG_LEVEL: 'log',
+      TTS_VOICES: JSON.stringify([{ id: 'tiny', languages: LANGUAGE_CODES, model: voice.model, tokens: voice.tokens }]),
+    });
+    gateway = await startTestGateway(nats.url);
+    await waitForModel(gateway.url, 'tts', [tts]);
+    watcher = await connect({ servers: nats.url, name: 'cancel-watcher' });
+  }, 120_000);
+
+  afterAll(async () => {
+    await watcher?.close();
+    await gateway?.close();
+    if (tts?.child.signalCode === null) tts.child.kill('SIGCONT');
+    await tts?.stop();
+    await nats?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('cancels the synthesis in the tts-service: it ends `cancelled` and the engine stops after at most the sentence under way', async () => {
+    const input = longInput();
+    expect(input.sentences).toBeGreaterThan(100);
+    const before = { cancelled: await ended('cancelled'), ok: await ended('ok'), stops: await metric('parley_cancel_to_stop_seconds_count', { operation: 'synthesize' }) };
+    // The gateway's cancel for this synthesis, as it crosses the broker.
+    const cancels = watcher.subscribe('parley.tts.cancel.>', { max: 1 });
+    const cancelSeen = (async () => {
+      for await (const message of cancels) return message.subject;
+      return undefined;
+    })();
+
+    const client = new AbortController();
+    const started = Date.now();
+    const res = await fetch(`${gateway.url}/v1/audio/speech`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'tts-1', voice: 'alloy', input: input.text, speed: 0.5, response_format: 'pcm' }),
+      signal: client.signal,
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    expect(first.value?.byteLength).toBeGreaterThan(0);
+
+    // Freeze the service, leave, and let it run again only once the cancel is on its way to it.
+    tts.child.kill('SIGSTOP');
+    client.abort();
+    await reader.cancel().catch(() => undefined);
+    const subject = await Promise.race([cancelSeen, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 10_000))]);
+    tts.child.kill('SIGCONT');
+    expect(subject).toMatch(/^parley\.tts\.cancel\./);
+
+    await waitUntil(async () => (await ended('cancelled')) > before.cancelled || (await ended('ok')) > before.ok, 'the synthesis to end in the tts-service', 20_000);
+    const ms = Date.now() - started;
+    expect(await ended('cancelled')).toBe(before.cancelled + 1);
+    expect(await ended('ok')).toBe(before.ok);
+    expect(await metric('parley_cancel_to_stop_seconds_count', { operation: 'synthesize' })).toBe(before.stops + 1);
+    expect(await metric('parley_requests_in_flight', { operation: 'synthesize' })).toBe(0);
+
+    // The engine itself stopped: its own account, logged when the native generation ended.
+    const account = await waitUntil(
+      () => /synthesis cancelled after (\d+) sentence\(s\); the engine synthesized (\d+) more after the cancel/.exec(tts.output()),
+      'the engine to report how it stopped',
+      20_000,
+    );
+    const [synthesized, afterCancel] = [Number(account[1]), Number(account[2])];
+    expect(synthesized).toBeLessThan(input.sentences);
+    expect(afterCancel).toBeLessThanOrEqual(1);
+    recordReliabilityCase({
+      id: 'fault.tts.client-leaves-mid-speech',
+      kind: 'fault',
+      target: 'tts-service',
+      input: `POST /v1/audio/speech with ${input.sentences} sentences; the client disconnects after the first audio bytes`,
+      outcome: `gateway published the cancel; tts-service ended the request cancelled (ok unchanged), engine stopped with at most ${afterCancel <= 1 ? 'one' : afterCancel} sentence after the cancel`,
+      ms,
+    });
+  }, 120_000);
+});
