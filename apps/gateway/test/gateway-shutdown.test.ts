@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { LANGUAGE_CODES } from '@parley/contracts';
 import { writeTinyGguf } from '@parley/models/fixtures/gguf';
 import { writeTinyPiperVoice } from '@parley/models/fixtures/piper';
@@ -9,9 +8,8 @@ import { freePort, spawnService, startNatsServer, waitUntil, type SpawnedService
 import WebSocket from 'ws';
 import { recordReliabilityCase } from '../../../tooling/reliability.js';
 import { waitForModel } from './system-support.js';
-import { getJson, postSse, startLlmService, startTestGateway, TTS_SERVICE_MAIN, type SseEventRecord, type TestGateway } from './support.js';
+import { getJson, postSse, spawnGateway, startLlmService, startTestGateway, TTS_SERVICE_MAIN, type SseEventRecord, type TestGateway } from './support.js';
 
-const GATEWAY_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const LIVE_QUERY = 'language=en&difficulty=beginner&scenario=greeting';
 
 type LiveEvent = { event: string; data: Record<string, any> };
@@ -62,17 +60,8 @@ describe('a gateway replica shut down (SIGTERM) mid-turn', () => {
   let reader: TestGateway;
 
   async function startGatewayProcess(env: Record<string, string>) {
-    const port = await freePort();
-    const gateway = spawnService('gateway', GATEWAY_MAIN, {
-      NATS_URL: nats.url,
-      PORT: String(port),
-      RATE_LIMIT_PER_MINUTE: '0',
-      MAX_STREAMS_PER_CLIENT: '0',
-      LOG_LEVEL: 'log',
-      ...env,
-    });
+    const { service: gateway, url } = await spawnGateway(nats.url, env);
     services.push(gateway);
-    const url = `http://127.0.0.1:${port}`;
     await waitForModel(url, 'llm', services);
     await waitForModel(url, 'tts', services);
     return { gateway, url, liveUrl: `${url.replace('http', 'ws')}/api/conversation/live?${LIVE_QUERY}` };
@@ -128,10 +117,10 @@ describe('a gateway replica shut down (SIGTERM) mid-turn', () => {
     await waitUntil(() => signalled, 'the first chunk of the text stream', 30_000, 10);
 
     // Unready first (the balancer stops sending work), then every new request is refused.
-    const ready = await waitUntil(async () => {
+    const ready = (await waitUntil(async () => {
       const res = await fetch(`${url}/api/health/ready`);
       return res.status === 503 ? res : undefined;
-    }, 'readiness to go unready', 5000, 10);
+    }, 'readiness to go unready', 5000, 10)) as Response;
     expect(ready.status).toBe(503);
     const readyz = await fetch(`${url}/readyz`);
     expect({ status: readyz.status, body: await readyz.json() }).toEqual({ status: 503, body: expect.objectContaining({ status: 'not_ready', draining: true }) });
