@@ -47,6 +47,7 @@ const COUNTS = smoke
       throughputTokens: 32,
       throughputRounds: 1,
       cancel: 3,
+      live: 2,
     }
   : {
       relaySingle: 40,
@@ -61,6 +62,7 @@ const COUNTS = smoke
       throughputTokens: 256,
       throughputRounds: 5,
       cancel: 30,
+      live: 10,
     };
 
 for (const app of ['gateway', 'llm-service', 'stt-service', 'tts-service']) {

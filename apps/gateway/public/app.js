@@ -298,7 +298,7 @@ $('record').addEventListener('pointerleave', stopRecording);
 
 // ---- hands-free: the microphone streams to /api/conversation/live; the server finds each
 // utterance, answers it, and stops talking when interrupted.
-const live = { socket: null, stream: null, context: null, answers: new Map() };
+const live = { socket: null, stream: null, context: null, answers: new Map(), users: new Map() };
 window.parley.live = { completes: 0, turns: 0 };
 
 function liveUrl() {
@@ -360,14 +360,16 @@ function onLiveEvent({ event, data }) {
   else if (event === 'speech_stopped') $('status').textContent = 'Thinking…';
   else if (event === 'transcription') {
     $('partial').textContent = '';
-    addMessage('user', data.text);
+    live.users.set(turn, addMessage('user', data.text));
   } else if (event === 'response_start') live.answers.set(turn, addMessage('assistant'));
-  else if (event === 'response_chunk') live.answers.get(turn).textContent += data.chunk;
+  else if (event === 'response_chunk') live.answers.get(turn).querySelector('.text').textContent += data.chunk;
+  else if (event === 'feedback') showFeedback({ user: live.users.get(turn), answer: live.answers.get(turn) }, data);
   else if (event === 'audio') void playWav(data.audio);
   else if (event === 'interrupted') live.answers.get(turn)?.classList.add('interrupted');
   else if (event === 'complete') {
     window.parley.lastComplete = data;
     window.parley.live.completes += 1;
+    void refreshVocabulary();
     $('status').textContent = 'Listening… just speak.';
   } else if (event === 'error') {
     if (data.code !== 'NO_SPEECH') addMessage('error', data.error);
@@ -394,6 +396,12 @@ $('language').addEventListener('change', () => {
   void refreshVocabulary();
 });
 $('native-language').addEventListener('change', () => localStorage.setItem('parley.native', $('native-language').value));
+// Hands-free: a changed setting applies from the next turn on the open socket.
+for (const id of ['language', 'native-language', 'difficulty', 'scenario', 'feedback']) {
+  $(id).addEventListener('change', () => {
+    if (live.socket?.readyState === WebSocket.OPEN) live.socket.send(JSON.stringify({ type: 'settings', ...settings() }));
+  });
+}
 
 await loadCatalog();
 await Promise.all([showHealth(), showDemoBanner(), refreshVocabulary()]);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTinyGguf } from '@parley/models/fixtures/gguf';
 import { freePort, metricValue, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
+import { recordReliabilityCase } from '../../../tooling/reliability.js';
 import { getJson, postJson, postSse, startLlmService, startTestGateway, type TestGateway } from './support.js';
 
 interface Replica {
@@ -70,15 +71,25 @@ describe('an llm-service replica shut down (SIGTERM) mid-turn', () => {
     const turn = postSse(`${gateway.url}/api/conversation/text-stream`, { message: 'Hola', session_id: 'drained' });
     const stopping = await working();
     stopping.service.child.kill('SIGTERM');
+    const signalledAt = Date.now();
     replicas = replicas.filter((r) => r !== stopping);
 
     const during = await postJson(`${gateway.url}/api/conversation/text`, { message: 'Hola', session_id: 'during' });
     expect(during.status).toBe(200);
 
     const { events } = await turn;
+    const drainedMs = Date.now() - signalledAt;
     expect(events.filter((e) => e.event === 'complete' || e.event === 'error')).toEqual([expect.objectContaining({ event: 'complete' })]);
     await stopping.service.exited;
     expect(await sessionCount('drained')).toBe(2);
+    recordReliabilityCase({
+      id: 'fault.llm.sigterm-drains',
+      kind: 'fault',
+      target: 'POST /api/conversation/text-stream',
+      input: 'SIGTERM the llm-service replica mid-turn (SHUTDOWN_GRACE_MS 20 s, 2 replicas)',
+      outcome: 'the turn under way ends with complete (drained) and is stored whole; a turn sent meanwhile gets 200 from the other replica',
+      ms: drainedMs,
+    });
   });
 
   it('ends a turn still running when the grace period is over with one error event, and stores nothing', async () => {
@@ -90,12 +101,22 @@ describe('an llm-service replica shut down (SIGTERM) mid-turn', () => {
     const turn = postSse(`${gateway.url}/api/conversation/text-stream`, { message: 'Hola', session_id: 'cut-short' });
     const stopping = await working();
     stopping.service.child.kill('SIGTERM');
+    const signalledAt = Date.now();
     const { events } = await turn;
+    const endedMs = Date.now() - signalledAt;
     const terminal = events.filter((e) => e.event === 'complete' || e.event === 'error');
     expect(terminal).toEqual([
       { event: 'error', data: { code: 'SERVICE_UNAVAILABLE', error: expect.stringMatching(/llm replica shut down before finishing/), request_id: expect.any(String) } },
     ]);
     await stopping.service.exited;
     expect(await sessionCount('cut-short')).toBe(0);
+    recordReliabilityCase({
+      id: 'fault.llm.sigterm-grace-over',
+      kind: 'fault',
+      target: 'POST /api/conversation/text-stream',
+      input: 'SIGTERM the only llm-service replica mid-turn (SHUTDOWN_GRACE_MS 300 ms)',
+      outcome: 'one error event SERVICE_UNAVAILABLE "llm replica shut down before finishing"; nothing stored',
+      ms: endedMs,
+    });
   });
 });

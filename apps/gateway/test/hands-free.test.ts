@@ -1,16 +1,10 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
-import { LANGUAGE_CODES } from '@parley/contracts';
-import { writeTinyGguf } from '@parley/models/fixtures/gguf';
-import { writeTinyPiperVoice } from '@parley/models/fixtures/piper';
 import { concatPcm, silencePcm, spokenPcm, wavFile } from '@parley/models/fixtures/speech';
-import { writeTinyWhisperModel } from '@parley/models/fixtures/whisper';
-import { freePort, spawnService, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
-import { getJson, startLlmService, startTestGateway, STT_SERVICE_MAIN, TTS_SERVICE_MAIN, type TestGateway } from './support.js';
-import { launchChromium } from './system-support.js';
+import { getJson, type TestGateway } from './support.js';
+import { launchChromium, startWholeSystem, type WholeSystem } from './system-support.js';
 
 /** Screenshots are kept here as test artifacts (git-ignored), as the web client test does. */
 const ARTIFACTS = process.env.PARLEY_TEST_ARTIFACTS ?? fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
@@ -22,15 +16,14 @@ const ARTIFACTS = process.env.PARLEY_TEST_ARTIFACTS ?? fileURLToPath(new URL('..
  * enough for the first (short) answer to be spoken; no click between them.
  */
 describe('the web client, hands-free', () => {
-  let nats: TestNatsServer;
-  let dir: string;
-  const services: SpawnedService[] = [];
+  let system: WholeSystem;
   let gateway: TestGateway;
   let browser: Browser;
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    dir = await mkdtemp(join(tmpdir(), 'parley-hands-free-'));
+    // Short answers: the first is fully spoken before the learner's second sentence.
+    system = await startWholeSystem({ whisperSeed: 1, gateway: { llmMaxTokens: 12 } });
+    ({ gateway } = system);
     const { pcm } = concatPcm(
       silencePcm(1500),
       spokenPcm('Hello there. I would like a cup of coffee, please.'),
@@ -38,33 +31,15 @@ describe('the web client, hands-free', () => {
       spokenPcm('Where is the train station?'),
       silencePcm(6000),
     );
-    const microphone = join(dir, 'microphone.wav');
+    const microphone = join(system.dir, 'microphone.wav');
     await writeFile(microphone, wavFile(pcm));
-    const gguf = await writeTinyGguf(join(dir, 'tiny.gguf'));
-    const whisper = await writeTinyWhisperModel(join(dir, 'whisper.bin'), { seed: 1 });
-    const voice = await writeTinyPiperVoice(join(dir, 'voice'));
-    services.push(startLlmService(nats.url, gguf.path, await freePort()));
-    services.push(
-      spawnService('stt-service', STT_SERVICE_MAIN, { NATS_URL: nats.url, STT_MODEL_PATH: whisper.path, STT_HTTP_PORT: String(await freePort()) }),
-      spawnService('tts-service', TTS_SERVICE_MAIN, {
-        NATS_URL: nats.url,
-        TTS_HTTP_PORT: String(await freePort()),
-        TTS_VOICES: JSON.stringify([{ id: 'tiny', languages: LANGUAGE_CODES, model: voice.model, tokens: voice.tokens }]),
-      }),
-    );
-    // Short answers: the first is fully spoken before the learner's second sentence.
-    gateway = await startTestGateway(nats.url, { llmMaxTokens: 12 });
-    await waitUntil(async () => (await getJson(`${gateway.url}/api/health/ready`)).status === 200, 'every model to load', 60_000);
     // %noloop: the fake microphone plays the file once (it loops otherwise), then silence.
     browser = await launchChromium(`${microphone}%noloop`);
   }, 180_000);
 
   afterAll(async () => {
     await browser?.close();
-    await gateway?.close();
-    await Promise.all(services.map((s) => s.stop()));
-    await nats?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await system?.stop();
   });
 
   it('answers two spoken sentences without a click between them, and plays the answers', async () => {

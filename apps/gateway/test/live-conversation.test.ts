@@ -4,87 +4,13 @@ import { join } from 'node:path';
 import { LANGUAGE_CODES } from '@parley/contracts';
 import { writeTinyGguf } from '@parley/models/fixtures/gguf';
 import { writeTinyPiperVoice } from '@parley/models/fixtures/piper';
-import { concatPcm, pcmFrames, samplesToMs, silencePcm, spokenPcm, wavFile } from '@parley/models/fixtures/speech';
+import { concatPcm, samplesToMs, silencePcm, spokenPcm, wavFile } from '@parley/models/fixtures/speech';
 import { writeTinyWhisperModel } from '@parley/models/fixtures/whisper';
 import { freePort, metricValue, spawnService, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
-import WebSocket from 'ws';
+import { LiveSocket, upgradeRefusal, type ServerEvent } from './live-support.js';
 import { getJson, startLlmService, startTestGateway, STT_SERVICE_MAIN, TTS_SERVICE_MAIN, type TestGateway } from './support.js';
 
 const TOLERANCE_MS = 150;
-
-type ServerEvent = { event: string; data: Record<string, any> };
-
-/** A live socket as a client uses it: events in order, audio out at real-time pace. */
-class LiveSocket {
-  readonly events: ServerEvent[] = [];
-  closed?: { code: number; reason: string };
-  /** Samples sent so far (the connection's clock). */
-  sent = 0;
-  private readonly socket: WebSocket;
-  private readonly opened: Promise<void>;
-
-  constructor(url: string) {
-    this.socket = new WebSocket(url);
-    this.opened = new Promise((resolve, reject) => {
-      this.socket.once('open', () => resolve());
-      this.socket.once('error', reject);
-    });
-    this.socket.on('message', (data: Buffer) => this.events.push(JSON.parse(data.toString()) as ServerEvent));
-    this.socket.on('close', (code, reason) => (this.closed = { code, reason: reason.toString() }));
-  }
-
-  async ready(): Promise<ServerEvent> {
-    await this.opened;
-    return this.until('ready', (e) => e.event === 'ready');
-  }
-
-  async until(what: string, match: (event: ServerEvent) => boolean, timeoutMs = 30_000): Promise<ServerEvent> {
-    return waitUntil(() => this.events.find(match), `${what}; events so far: ${this.summary()}`, timeoutMs, 20) as Promise<ServerEvent>;
-  }
-
-  of(turnId: string): ServerEvent[] {
-    return this.events.filter((e) => e.data.turn_id === turnId);
-  }
-
-  summary(): string {
-    return this.events.map((e) => `${e.event}${e.data.turn_id ? `(${e.data.turn_id})` : ''}`).join(' ');
-  }
-
-  json(message: unknown): void {
-    this.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
-  }
-
-  /** Streams PCM in 40 ms frames at real-time pace; `stopWhen` ends it early (checked every frame). */
-  async stream(pcm: Int16Array, stopWhen?: () => boolean): Promise<void> {
-    const started = Date.now();
-    for (const frame of pcmFrames(pcm, 40)) {
-      if (stopWhen?.()) return;
-      const due = started + samplesToMs(frame.offset);
-      if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
-      this.socket.send(frame.bytes);
-      this.sent += frame.bytes.byteLength / 2;
-    }
-  }
-
-  /** Silence at real-time pace until `done` (or the limit). */
-  async silenceUntil(done: () => boolean, limitMs = 30_000): Promise<void> {
-    await this.stream(silencePcm(limitMs), done);
-  }
-
-  binary(bytes: Uint8Array): void {
-    this.socket.send(bytes);
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-
-  /** Closes and waits for the server's side to have closed too. */
-  async closeAndWait(): Promise<void> {
-    this.socket.close();
-    await waitUntil(() => this.closed, 'the socket to close', 5000, 10);
-  }
-}
 
 /** The events of one turn must follow the live order; returns them by name. */
 function expectVoiceTurn(events: ServerEvent[], truth: { startMs: number; endMs: number }) {
@@ -297,21 +223,11 @@ describe('live conversation over a WebSocket', () => {
   }, 30_000);
 
   it('refuses before the upgrade, with the HTTP error body: a bad query (400), too many sockets (429)', async () => {
-    const refusal = (url: string) =>
-      new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
-        const socket = new WebSocket(url);
-        socket.once('open', () => reject(new Error('the upgrade was accepted')));
-        socket.once('unexpected-response', (_request, response) => {
-          let body = '';
-          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(body) as Record<string, unknown> }));
-        });
-      });
-    const bad = await refusal(longUrl.replace('language=en', 'language=xx'));
+    const bad = await upgradeRefusal(longUrl.replace('language=en', 'language=xx'));
     expect(bad).toEqual({ status: 400, body: expect.objectContaining({ statusCode: 400, message: expect.stringMatching(/language/) }) });
     const held = [new LiveSocket(longUrl), new LiveSocket(longUrl)];
     await Promise.all(held.map((s) => s.ready()));
-    const tooMany = await refusal(longUrl);
+    const tooMany = await upgradeRefusal(longUrl);
     expect(tooMany).toEqual({ status: 429, body: expect.objectContaining({ statusCode: 429, code: 'TOO_MANY_REQUESTS' }) });
     await Promise.all(held.map((s) => s.closeAndWait()));
   }, 30_000);

@@ -7,7 +7,7 @@ import { tinyGgufExpectedReply } from '@parley/models/fixtures/gguf';
 import { metricValue, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
 import { startEdgeGateway } from './edge-support.js';
 import { getJson, makeSpeech, parseWav, type TestGateway } from './support.js';
-import { startEndlessLlmSystem, startModelServices, type EndlessLlmSystem } from './system-support.js';
+import { startLlmSystem, startModelServices, type LlmSystem } from './system-support.js';
 
 const KEY = 'sdk-key-0123456789';
 const REPLY = tinyGgufExpectedReply();
@@ -192,11 +192,11 @@ describe('the OpenAI-compatible API through the official SDK', () => {
 
 /** A generation long enough to be abandoned midway: an "endless" model (it writes until max_tokens). */
 describe('an abandoned OpenAI stream', () => {
-  let system: EndlessLlmSystem;
+  let system: LlmSystem;
   let endless: OpenAI;
 
   beforeAll(async () => {
-    system = await startEndlessLlmSystem();
+    system = await startLlmSystem({ endless: true });
     endless = new OpenAI({ baseURL: `${system.gateway.url}/v1`, apiKey: 'no-keys-configured' });
   }, 60_000);
 

@@ -6,6 +6,7 @@ import { writeTinyGguf } from '@parley/models/fixtures/gguf';
 import { writeTinyPiperVoice } from '@parley/models/fixtures/piper';
 import { writeTinyWhisperModel } from '@parley/models/fixtures/whisper';
 import { freePort, metricValue, spawnService, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
+import { recordReliabilityCase } from '../../../tooling/reliability.js';
 import { loadGatewayConfig } from '../src/config.js';
 import { getJson, makeSpeech, postForm, postJson, postSse, run, startLlmService, startTestGateway, STT_SERVICE_MAIN, TTS_SERVICE_MAIN, type TestGateway } from './support.js';
 
@@ -105,7 +106,7 @@ describe('a model service replica killed mid-request', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const expectDetectedByHeartbeat = (error: unknown, service: Service, killedAt: number) => {
+  const expectDetectedByHeartbeat = (error: unknown, service: Service, killedAt: number): number => {
     const elapsedMs = Date.now() - killedAt;
     console.log(`${service}: the caller knew ${elapsedMs} ms after the kill (liveness timeout ${defaults.serviceLivenessTimeoutMs} ms)`);
     expect(error).toEqual(expect.objectContaining({ code: 'TIMEOUT' }));
@@ -116,7 +117,19 @@ describe('a model service replica killed mid-request', () => {
     );
     // Far sooner than the timeouts a slow real model is allowed.
     expect(elapsedMs).toBeLessThan(Math.min(defaults.llmIdleTimeoutMs, defaults.ttsIdleTimeoutMs));
+    return elapsedMs;
   };
+
+  /** The reliability record's entry for a replica killed mid-request (ms: kill → the caller knew). */
+  const recordKill = (service: Service, target: string, ended: string, ms: number) =>
+    recordReliabilityCase({
+      id: `fault.${service}.kill-9-mid-request`,
+      kind: 'fault',
+      target,
+      input: `kill -9 the ${service}-service replica doing the work (2 replicas, real timeouts)`,
+      outcome: `${ended} TIMEOUT "${service} service stopped answering: no heartbeat", sooner than the idle timeout; the next request succeeds on the other replica`,
+      ms,
+    });
 
   it('llm: the stream ends with one TIMEOUT error event, and the next turn goes to the other replica', async () => {
     let killedAt = 0;
@@ -125,8 +138,9 @@ describe('a model service replica killed mid-request', () => {
     const { events } = await stream;
     const terminal = events.filter((e) => e.event === 'complete' || e.event === 'error');
     expect(terminal).toHaveLength(1);
-    expectDetectedByHeartbeat(terminal[0]!.data, 'llm', killedAt);
+    const ms = expectDetectedByHeartbeat(terminal[0]!.data, 'llm', killedAt);
     expect((await postJson(`${gateway.url}/api/conversation/text`, { message: 'Hola' })).status).toBe(200);
+    recordKill('llm', 'POST /api/conversation/text-stream', 'one error event', ms);
   });
 
   it('stt: the transcription ends with 504 TIMEOUT, and the next one goes to the other replica', async () => {
@@ -134,9 +148,10 @@ describe('a model service replica killed mid-request', () => {
     const killedAt = await killTheWorkingReplica('stt');
     const res = await response;
     expect(res.status).toBe(504);
-    expectDetectedByHeartbeat(await res.json(), 'stt', killedAt);
+    const ms = expectDetectedByHeartbeat(await res.json(), 'stt', killedAt);
     const next = await postForm(`${gateway.url}/api/conversation/transcribe`, {}, { field: 'audio', name: 'long.wav', bytes: longSpeech });
     expect({ status: next.status, body: await next.json() }).toEqual({ status: 200, body: expect.objectContaining({ text: expect.stringMatching(/\S/) }) });
+    recordKill('stt', 'POST /api/conversation/transcribe', '504', ms);
   });
 
   it('tts: the synthesis ends with 504 TIMEOUT, and the next one goes to the other replica', async () => {
@@ -145,8 +160,9 @@ describe('a model service replica killed mid-request', () => {
     const killedAt = await killTheWorkingReplica('tts');
     const res = await response;
     expect(res.status).toBe(504);
-    expectDetectedByHeartbeat(await res.json(), 'tts', killedAt);
+    const ms = expectDetectedByHeartbeat(await res.json(), 'tts', killedAt);
     expect((await postForm(`${gateway.url}/api/conversation/synthesize`, { text: 'Hola.', language: 'es' })).status).toBe(200);
+    recordKill('tts', 'POST /api/conversation/synthesize', '504', ms);
   });
 
   it('every service still answers health afterwards', async () => {

@@ -1,6 +1,7 @@
 import { waitUntil } from '@parley/service-kit/testing';
+import { recordReliabilityCase } from '../../../tooling/reliability.js';
 import type { TestGateway } from './support.js';
-import { startEndlessLlmSystem, type EndlessLlmSystem } from './system-support.js';
+import { startLlmSystem, type LlmSystem } from './system-support.js';
 
 const TURN = { message: 'Hola', language: 'es', difficulty: 'intermediate', scenario: 'restaurant' };
 
@@ -26,11 +27,11 @@ async function openStream(url: string, key: string) {
 
 /** Issue 12, item 3: one client cannot hold more than its share of streams. */
 describe('the per-client cap on concurrent streams', () => {
-  let system: EndlessLlmSystem;
+  let system: LlmSystem;
   let gateway: TestGateway;
 
   beforeAll(async () => {
-    system = await startEndlessLlmSystem({ apiKeys: ['key-a', 'key-b'], maxStreamsPerClient: 1 }, { llmMaxTokens: 2048 });
+    system = await startLlmSystem({ endless: true, edge: { apiKeys: ['key-a', 'key-b'], maxStreamsPerClient: 1 }, gateway: { llmMaxTokens: 2048 } });
     gateway = system.gateway;
   }, 60_000);
 
@@ -40,7 +41,9 @@ describe('the per-client cap on concurrent streams', () => {
     const first = await openStream(gateway.url, 'key-a');
     expect(first.res.status).toBe(200);
     try {
+      const sentAt = Date.now();
       const second = await openStream(gateway.url, 'key-a');
+      const refusedMs = Date.now() - sentAt;
       expect(second.res.status).toBe(429);
       expect(second.res.headers.get('retry-after')).toBe('1');
       expect(await second.res.json()).toEqual({
@@ -52,6 +55,14 @@ describe('the per-client cap on concurrent streams', () => {
       const other = await openStream(gateway.url, 'key-b');
       expect(other.res.status).toBe(200);
       other.abort.abort();
+      recordReliabilityCase({
+        id: 'fault.edge.stream-cap',
+        kind: 'fault',
+        target: 'POST /api/conversation/text-stream',
+        input: 'a client opens a second stream while its first is open (cap: 1 per client)',
+        outcome: '429 TOO_MANY_REQUESTS with Retry-After 1 saying how many it has open; another client still gets 200',
+        ms: refusedMs,
+      });
     } finally {
       first.abort.abort();
     }
@@ -68,7 +79,17 @@ describe('the per-client cap on concurrent streams', () => {
     const refused = await openStream(gateway.url, 'key-a');
     expect(refused.res.status).toBe(429);
     first.abort.abort();
+    const closedAt = Date.now();
     const next = (await waitUntil(openWhenFree, 'the slot to be freed', 5_000))!;
+    const freedMs = Date.now() - closedAt;
     next.abort.abort();
+    recordReliabilityCase({
+      id: 'fault.edge.stream-cap-freed',
+      kind: 'fault',
+      target: 'POST /api/conversation/text-stream',
+      input: 'a client at its stream cap closes its stream',
+      outcome: 'its slot is freed: its next stream gets 200 within 5 s',
+      ms: freedMs,
+    });
   });
 });

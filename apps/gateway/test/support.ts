@@ -82,7 +82,9 @@ export async function startTestGateway(natsUrl: string, overrides: Partial<Gatew
   const config = { ...defaults, port: await freePort(), rateLimitPerMinute: 0, edge: { ...defaults.edge, maxStreamsPerClient: 0 }, ...overrides };
   const app = await startGateway(config);
   const url = `http://127.0.0.1:${config.port}`;
-  return { app, url, close: () => app.close() };
+  // Idempotent: a suite may close a gateway mid-test (a restart) and again in its teardown.
+  let closing: Promise<void> | undefined;
+  return { app, url, close: () => (closing ??= app.close()) };
 }
 
 export async function getJson(url: string) {

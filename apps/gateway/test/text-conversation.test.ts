@@ -1,37 +1,22 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { writeTinyGguf } from '@parley/models/fixtures/gguf';
-import { freePort, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
-import { getJson, postJson, postSse, startLlmService, startTestGateway, type TestGateway } from './support.js';
+import type { TestNatsServer } from '@parley/service-kit/testing';
+import { getJson, postJson, postSse, startTestGateway, type TestGateway } from './support.js';
+import { startLlmSystem, type LlmSystem } from './system-support.js';
 
 const TURN = { message: 'Hello', language: 'es', difficulty: 'beginner', scenario: 'greeting' };
 
 describe('text conversation through the gateway, the broker and the real llm-service', () => {
+  let system: LlmSystem;
   let nats: TestNatsServer;
-  let dir: string;
-  let llm: SpawnedService;
   let gateway: TestGateway;
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    dir = await mkdtemp(join(tmpdir(), 'parley-text-'));
-    const { path } = await writeTinyGguf(join(dir, 'tiny.gguf'));
-    llm = startLlmService(nats.url, path, await freePort());
-    gateway = await startTestGateway(nats.url);
-    await waitUntil(
-      async () => (await getJson(`${gateway.url}/api/health/models`)).body.models?.llm === 'loaded',
-      'the llm model to load',
-    ).catch((error) => {
-      throw new Error(`${String(error)}\nllm-service output:\n${llm.output()}`);
-    });
+    system = await startLlmSystem();
+    ({ nats, gateway } = system);
   });
 
   afterAll(async () => {
-    await gateway?.close();
-    await llm?.stop();
-    await nats?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await gateway?.close(); // the one started after the restart test, if any
+    await system?.stop();
   });
 
   it('streams response_start, the chunks and one complete whose full_response is the chunks joined', async () => {

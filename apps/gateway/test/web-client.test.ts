@@ -1,12 +1,10 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
-import { getJson, makeSpeech, startTestGateway, type TestGateway } from './support.js';
-import { launchChromium, startModelServices } from './system-support.js';
+import { getJson, makeSpeech, type TestGateway } from './support.js';
+import { launchChromium, startWholeSystem, type WholeSystem } from './system-support.js';
 
 /** Screenshots are kept here as test artifacts (gitignored). */
 const ARTIFACTS = process.env.PARLEY_TEST_ARTIFACTS ?? fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
@@ -16,22 +14,17 @@ const ARTIFACTS = process.env.PARLEY_TEST_ARTIFACTS ?? fileURLToPath(new URL('..
  * generated models. The microphone is Chromium's fake capture device playing an espeak-ng WAV.
  */
 describe('the web client in a browser', () => {
-  let nats: TestNatsServer;
-  let dir: string;
-  const services: SpawnedService[] = [];
+  let system: WholeSystem;
   let gateway: TestGateway;
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    dir = await mkdtemp(join(tmpdir(), 'parley-web-'));
-    const speech = makeSpeech(dir, 'Hello, I would like a coffee please.');
-    services.push(...(await startModelServices(nats.url, dir)));
     // The suite runs on the generated models: the gateway says so, as `npm start` does in demo mode.
-    gateway = await startTestGateway(nats.url, { demo: true });
+    system = await startWholeSystem({ gateway: { demo: true } });
+    ({ gateway } = system);
+    const speech = makeSpeech(system.dir, 'Hello, I would like a coffee please.');
     await mkdir(ARTIFACTS, { recursive: true });
-    await waitUntil(async () => (await getJson(`${gateway.url}/api/health/ready`)).status === 200, 'every model to load', 60_000);
     browser = await launchChromium(speech.wav);
     page = await browser.newPage();
     await page.goto(gateway.url);
@@ -39,10 +32,7 @@ describe('the web client in a browser', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await gateway?.close();
-    await Promise.all(services.map((s) => s.stop()));
-    await nats?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await system?.stop();
   });
 
   it('offers the 18 languages and 9 scenarios, and shows every model loaded', async () => {

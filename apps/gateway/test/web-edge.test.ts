@@ -1,11 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
-import { startEdgeGateway } from './edge-support.js';
-import { getJson, makeSpeech, type TestGateway } from './support.js';
-import { launchChromium, startModelServices } from './system-support.js';
+import { makeSpeech, type TestGateway } from './support.js';
+import { launchChromium, startWholeSystem, type WholeSystem } from './system-support.js';
 const KEY = 'browser-key-0123456789';
 
 /**
@@ -14,9 +9,7 @@ const KEY = 'browser-key-0123456789';
  * typing, recording (fake microphone) and playing speech.
  */
 describe('the web client behind the browser-facing edge', () => {
-  let nats: TestNatsServer;
-  let dir: string;
-  const services: SpawnedService[] = [];
+  let system: WholeSystem;
   let gateway: TestGateway;
   let browser: Browser;
   let page: Page;
@@ -24,12 +17,9 @@ describe('the web client behind the browser-facing edge', () => {
   const cspReports: string[] = [];
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    dir = await mkdtemp(join(tmpdir(), 'parley-web-edge-'));
-    const speech = makeSpeech(dir, 'Hello, I would like a coffee please.');
-    services.push(...(await startModelServices(nats.url, dir)));
-    gateway = await startEdgeGateway(nats.url, { apiKeys: [KEY] });
-    await waitUntil(async () => (await getJson(`${gateway.url}/api/health/ready`)).status === 200, 'every model to load', 60_000);
+    system = await startWholeSystem({ edge: { apiKeys: [KEY] } });
+    ({ gateway } = system);
+    const speech = makeSpeech(system.dir, 'Hello, I would like a coffee please.');
     browser = await launchChromium(speech.wav);
     page = await browser.newPage();
     // Every CSP violation the page causes, as the browser reports it (event and console).
@@ -51,10 +41,7 @@ describe('the web client behind the browser-facing edge', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await gateway?.close();
-    await Promise.all(services.map((s) => s.stop()));
-    await nats?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await system?.stop();
   });
 
   it('is served with a Content-Security-Policy', async () => {

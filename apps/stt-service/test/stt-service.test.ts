@@ -28,6 +28,7 @@ import {
   type SpawnedService,
   type TestNatsServer,
 } from '@parley/service-kit/testing';
+import { recordReliabilityCase } from '../../../tooling/reliability.js';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -182,6 +183,16 @@ describe('stt-service: transcription through NATS and the real whisper-server', 
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  it('warms its whisper-server up with one tiny transcription before it says the model is loaded', async () => {
+    const log = stt.output();
+    const warmed = log.search(/whisper-server #0 warmed up: a first transcription of 0\.5 s took \d+ ms/);
+    const loaded = log.search(/model tiny-whisper\.bin loaded in \d+ ms/);
+    expect(warmed).toBeGreaterThan(-1);
+    expect(loaded).toBeGreaterThan(warmed);
+    // The warm-up is no learner's request: the request metrics do not count it.
+    expect(metricValue(await metrics(), 'parley_request_duration_seconds_count', { operation: 'transcribe', outcome: 'ok' })).toBe(0);
+  });
+
   it('transcribes espeak-ng speech (WAV) to text, a language code and segments within the audio', async () => {
     const t = await transcribe(files['speech.wav']!);
     expectTranscription(t, t.duration_ms);
@@ -330,7 +341,9 @@ describe('stt-service: transcription through NATS and the real whisper-server', 
     const [pid] = whisperPids();
     expect(pid).toBeGreaterThan(0);
     process.kill(pid!, 'SIGKILL');
+    const killedAt = Date.now();
     const t = await transcribe(files['speech.wav']!); // waits for the restarted child
+    const recoveredMs = Date.now() - killedAt;
     expect(t.text.trim().length).toBeGreaterThan(0);
     const [newPid] = whisperPids();
     expect(newPid).toBeGreaterThan(0);
@@ -343,12 +356,29 @@ describe('stt-service: transcription through NATS and the real whisper-server', 
     expect(stt.output()).toMatch(/died: killed by SIGKILL/);
     // and it goes on serving
     expectTranscription(await transcribe(files['stereo44k.wav']!), t.duration_ms);
+    recordReliabilityCase({
+      id: 'fault.stt.whisper-server-killed',
+      kind: 'fault',
+      target: 'nats parley.v1.stt.transcribe',
+      input: 'kill -9 the whisper-server child of the stt-service',
+      outcome: 'restarted; the next transcription succeeds; health counts the reload (model_loads 2, parley_stt_server_restarts_total 1)',
+      ms: recoveredMs,
+    });
   });
 
   // Last: it kills the service.
   it('takes its whisper-server down with it when the service itself is killed (SIGKILL)', async () => {
     expect(whisperPids()).toHaveLength(1);
+    const killedAt = Date.now();
     await stt.stop('SIGKILL');
     await waitUntil(() => whisperPids().length === 0, 'the orphaned whisper-server to die', 5000);
+    recordReliabilityCase({
+      id: 'fault.stt.service-killed',
+      kind: 'fault',
+      target: 'stt-service process',
+      input: 'kill -9 the stt-service itself',
+      outcome: 'its whisper-server child dies too within 5 s (no orphan holding the model)',
+      ms: Date.now() - killedAt,
+    });
   });
 });

@@ -24,6 +24,18 @@ describe('payload validation', () => {
     });
   });
 
+  it.each([
+    ['control characters', 'Hola\u0000\u0007', /message: must not contain control characters/],
+    ['a C1 control character', 'Hola\u0085', /message: must not contain control characters/],
+    ['U+FFFD (bytes that were not UTF-8)', 'Hola \uFFFD\uFFFD', /message: is not valid UTF-8 text/],
+  ])('refuses a message with %s', (_what, message, error) => {
+    expect(() => parsePayload(textTurnRequestSchema, { message }, 'request')).toThrow(error);
+  });
+
+  it('accepts a message with tabs, line breaks and emoji', () => {
+    expect(parsePayload(textTurnRequestSchema, { message: 'Hola\t¿qué tal?\r\nBien 🙂' }).message).toBe('Hola\t¿qué tal?\r\nBien 🙂');
+  });
+
   it.each([['\u0001\u0002'], ['...!?'], ['🙂 ***']])('refuses synthesis of %j: there is nothing to speak', (text) => {
     expect(() => parsePayload(synthesizeHttpRequestSchema, { text }, 'request')).toThrow(/text: has nothing to speak/);
   });

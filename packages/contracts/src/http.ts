@@ -49,7 +49,7 @@ export const speechRateField = z.coerce
   .max(4, 'must be at most 4');
 
 /** A yes/no field: JSON true/false, or (form fields arrive as strings) `true`/`false`/`1`/`0`. */
-const flagField = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1')], {
+export const flagField = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1')], {
   error: 'must be true or false',
 });
 
@@ -72,13 +72,33 @@ export const synthesizeHttpRequestSchema = z.object({
 });
 export type SynthesizeHttpRequest = z.infer<typeof synthesizeHttpRequestSchema>;
 
+/**
+ * True when `text` holds a control character other than tab, newline or carriage return (C0, DEL,
+ * C1): nothing a learner types, and noise to the model; usually a client's encoding bug.
+ */
+export function hasControlCharacters(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if ((code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) || (code >= 0x7f && code <= 0x9f)) return true;
+  }
+  return false;
+}
+
+/**
+ * The learner's typed message. U+FFFD is what a body that is not valid UTF-8 decodes to: the
+ * caller sent another encoding, and the model would get a broken message.
+ */
+export const learnerMessageSchema = z
+  .string({ error: (issue) => (issue.input === undefined ? "is required (the learner's message as text)" : "must be a string (the learner's message as text)") })
+  .trim()
+  .min(1, 'must not be empty')
+  .max(HTTP_LIMITS.messageMaxChars, `must be at most ${HTTP_LIMITS.messageMaxChars} characters`)
+  .refine((text) => !hasControlCharacters(text), 'must not contain control characters (U+0000-U+001F other than tab and line breaks, U+007F-U+009F)')
+  .refine((text) => !text.includes('\uFFFD'), 'is not valid UTF-8 text (send the body as UTF-8)');
+
 /** Body of POST /api/conversation/text and /text-stream. */
 export const textTurnRequestSchema = z.object({
-  message: z
-    .string({ error: "is required (the learner's message as text)" })
-    .trim()
-    .min(1, 'must not be empty')
-    .max(HTTP_LIMITS.messageMaxChars, `must be at most ${HTTP_LIMITS.messageMaxChars} characters`),
+  message: learnerMessageSchema,
   language: languageField.default('en'),
   difficulty: difficultyField.default('beginner'),
   scenario: scenarioField.default('greeting'),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
-import { difficultyField, languageField, scenarioField, sessionIdSchema, speechRateField, textTurnRequestSchema } from './http.js';
+import { difficultyField, flagField, languageField, learnerIdSchema, scenarioField, sessionIdSchema, speechRateField, textTurnRequestSchema } from './http.js';
 import { requestIdSchema } from './llm.js';
 import { SUBJECT_PREFIX } from './subjects.js';
 
@@ -137,20 +137,34 @@ export const STT_LIVE_METRICS = {
 
 // ---- The public WebSocket: GET /api/conversation/live (../shared/API.md, "Live conversation").
 
-/** Query of the upgrade request (and fields of a `settings` message). Query values are strings. */
+/**
+ * The turn settings of a live socket, validated as the HTTP turn routes validate the same fields
+ * (`learner_id`, `feedback`, `native_language` are the turn options of text/speak). No defaults
+ * here: a `settings` message changes only the fields it names.
+ */
+const liveSettingsFields = {
+  language: languageField,
+  difficulty: difficultyField,
+  scenario: scenarioField,
+  learner_id: learnerIdSchema,
+  feedback: flagField,
+  native_language: languageField,
+  speech_rate: speechRateField,
+  voice: z.string().max(100),
+};
+
+/** Query of the upgrade request. Query values are strings. */
 export const liveQuerySchema = z.object({
+  ...liveSettingsFields,
   language: languageField.default('en'),
   difficulty: difficultyField.default('beginner'),
   scenario: scenarioField.default('greeting'),
   session_id: sessionIdSchema.optional(),
-  learner_id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, _ or -').optional(),
-  feedback: z
-    .union([z.boolean(), z.enum(['1', '0', 'true', 'false'])])
-    .transform((v) => v === true || v === '1' || v === 'true')
-    .optional(),
+  learner_id: learnerIdSchema.optional(),
+  feedback: flagField.optional(),
   native_language: languageField.optional(),
   speech_rate: speechRateField.optional(),
-  voice: z.string().max(100).optional(),
+  voice: liveSettingsFields.voice.optional(),
   /** For clients that cannot set headers (checked with the API keys, never logged). */
   api_key: z.string().max(200).optional(),
 });
@@ -158,7 +172,7 @@ export type LiveQuery = z.infer<typeof liveQuerySchema>;
 
 /** A text message from the client. */
 export const liveClientMessageSchema = z.discriminatedUnion('type', [
-  liveQuerySchema.partial().omit({ api_key: true, session_id: true }).extend({ type: z.literal('settings') }),
+  z.object(liveSettingsFields).partial().extend({ type: z.literal('settings') }),
   z.object({ type: z.literal('text'), message: textTurnRequestSchema.shape.message }),
   z.object({ type: z.literal('commit') }),
   z.object({ type: z.literal('interrupt') }),

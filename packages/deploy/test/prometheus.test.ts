@@ -1,9 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { METRIC_SERVICES, METRICS, RUNTIME_METRICS } from '@parley/contracts';
-import { startNatsServer, waitUntil, type TestNatsServer } from '@parley/service-kit/testing';
+import { waitUntil } from '@parley/service-kit/testing';
 import { RULES_FILE } from '../src/artifacts.js';
 import {
   dashboardPanelQueries,
@@ -14,11 +12,10 @@ import {
 } from '../src/queries.js';
 import {
   instantQuery,
-  logsOf,
   ROOT,
-  run,
-  startParley,
   startPrometheus,
+  startReadyParley,
+  type ReadyParley,
   type RunningService,
   type TestPrometheus,
 } from './system.js';
@@ -38,18 +35,13 @@ const ALLOWED_LINT_PROBLEMS = [
  * turns flow through the gateway.
  */
 describe('dashboards and rules against a real Prometheus scraping every service', () => {
-  let nats: TestNatsServer;
-  let dir: string;
+  let parley: ReadyParley;
   let services: RunningService[] = [];
   let prometheus: TestPrometheus;
   let gatewayUrl: string;
   let speechWav: Uint8Array;
   let silenceWav: Uint8Array;
   const expositions = new Map<string, string>();
-
-  const fail = (error: unknown): never => {
-    throw new Error(`${String(error)}\n${logsOf(services)}`);
-  };
 
   async function streamedTurn(path: string, body: string | FormData, headers: Record<string, string> = {}) {
     const res = await fetch(`${gatewayUrl}${path}`, { method: 'POST', body, headers });
@@ -90,24 +82,9 @@ describe('dashboards and rules against a real Prometheus scraping every service'
   };
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    dir = await mkdtemp(join(tmpdir(), 'parley-prometheus-'));
-    run('espeak-ng', ['-w', join(dir, 'speech.wav'), 'Hello! My name is Anna. I would like a coffee, please.']);
-    run('sox', ['-n', '-r', '16000', '-c', '1', '-b', '16', join(dir, 'silence.wav'), 'trim', '0', '1.5']);
-    speechWav = await readFile(join(dir, 'speech.wav'));
-    silenceWav = await readFile(join(dir, 'silence.wav'));
-    services = await startParley(nats.url, dir);
-    gatewayUrl = `http://127.0.0.1:${services.find((s) => s.service === 'gateway')!.httpPort}`;
-    await waitUntil(
-      async () =>
-        (await Promise.all(services.map(async (s) => (await fetch(`http://127.0.0.1:${s.httpPort}/readyz`)).ok))).every(
-          Boolean,
-        ),
-      'every service ready',
-      90_000,
-      200,
-    ).catch(fail);
-    prometheus = await startPrometheus(dir, services, join(ROOT, RULES_FILE));
+    parley = await startReadyParley();
+    ({ services, gatewayUrl, speechWav, silenceWav } = parley);
+    prometheus = await startPrometheus(parley.dir, services, join(ROOT, RULES_FILE));
     await waitUntil(
       async () => (await scalar('count(up == 1)')) === services.length,
       'every target scraped',
@@ -134,9 +111,7 @@ describe('dashboards and rules against a real Prometheus scraping every service'
 
   afterAll(async () => {
     await prometheus?.stop();
-    await Promise.all(services.map((s) => s.process.stop()));
-    await nats?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await parley?.stop();
   });
 
   it('has every service answering its probes: alive on /healthz, ready on /readyz (broker answers, model loaded)', async () => {

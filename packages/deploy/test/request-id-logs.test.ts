@@ -1,9 +1,6 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { MetricService } from '@parley/contracts';
-import { startNatsServer, waitUntil, type TestNatsServer } from '@parley/service-kit/testing';
-import { logsOf, run, startParley, type RunningService } from './system.js';
+import { waitUntil } from '@parley/service-kit/testing';
+import { startReadyParley, type ReadyParley, type RunningService } from './system.js';
 
 const TURN_FIELDS = { language: 'en', difficulty: 'beginner', scenario: 'greeting' };
 
@@ -30,8 +27,7 @@ function jsonLines(output: string): LogLine[] {
  * on the log lines of every service that worked on it, and in the turn's error event.
  */
 describe('a request id in every log line of a turn, across the four services', () => {
-  let nats: TestNatsServer;
-  let dir: string;
+  let parley: ReadyParley;
   let services: RunningService[] = [];
   let gatewayUrl: string;
   let speech: Uint8Array;
@@ -47,32 +43,11 @@ describe('a request id in every log line of a turn, across the four services', (
   }
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    dir = await mkdtemp(join(tmpdir(), 'parley-request-id-'));
-    run('espeak-ng', ['-w', join(dir, 'speech.wav'), 'Hello! My name is Anna. I would like a coffee, please.']);
-    run('sox', ['-n', '-r', '16000', '-c', '1', '-b', '16', join(dir, 'silence.wav'), 'trim', '0', '1.5']);
-    speech = await readFile(join(dir, 'speech.wav'));
-    silence = await readFile(join(dir, 'silence.wav'));
-    services = await startParley(nats.url, dir, 'log');
-    gatewayUrl = `http://127.0.0.1:${services.find((s) => s.service === 'gateway')!.httpPort}`;
-    await waitUntil(
-      async () =>
-        (await Promise.all(services.map(async (s) => (await fetch(`http://127.0.0.1:${s.httpPort}/readyz`)).ok))).every(
-          Boolean,
-        ),
-      'every service ready',
-      90_000,
-      200,
-    ).catch((error) => {
-      throw new Error(`${String(error)}\n${logsOf(services)}`);
-    });
+    parley = await startReadyParley('log');
+    ({ services, gatewayUrl, speechWav: speech, silenceWav: silence } = parley);
   }, 180_000);
 
-  afterAll(async () => {
-    await Promise.all(services.map((s) => s.process.stop()));
-    await nats?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => parley?.stop());
 
   it("follows the caller's X-Request-Id from the gateway through stt, llm and tts", async () => {
     const requestId = `turn-${Date.now()}`;

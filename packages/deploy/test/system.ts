@@ -1,12 +1,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LANGUAGE_CODES, type MetricService } from '@parley/contracts';
 import { writeTinyGguf } from '@parley/models/fixtures/gguf';
 import { writeTinyPiperVoice } from '@parley/models/fixtures/piper';
 import { writeTinyWhisperModel } from '@parley/models/fixtures/whisper';
-import { freePort, spawnService, waitForPort, waitUntil, type SpawnedService } from '@parley/service-kit/testing';
+import { freePort, spawnService, startNatsServer, waitForPort, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -57,6 +59,48 @@ export async function startParley(natsUrl: string, dir: string, logLevel = 'warn
     running.push({ service, process, httpPort });
   }
   return running;
+}
+
+export interface ReadyParley {
+  nats: TestNatsServer;
+  /** A scratch directory (generated models, the WAVs below), removed by stop(). */
+  dir: string;
+  services: RunningService[];
+  gatewayUrl: string;
+  /** An espeak-ng sentence and 1.5 s of silence, as WAV files' bytes. */
+  speechWav: Uint8Array;
+  silenceWav: Uint8Array;
+  stop(): Promise<void>;
+}
+
+/** A private broker and the four services, every one ready (/readyz); on failure, their logs. */
+export async function startReadyParley(logLevel = 'warn'): Promise<ReadyParley> {
+  const nats = await startNatsServer();
+  const dir = await mkdtemp(join(tmpdir(), 'parley-deploy-'));
+  run('espeak-ng', ['-w', join(dir, 'speech.wav'), 'Hello! My name is Anna. I would like a coffee, please.']);
+  run('sox', ['-n', '-r', '16000', '-c', '1', '-b', '16', join(dir, 'silence.wav'), 'trim', '0', '1.5']);
+  const services = await startParley(nats.url, dir, logLevel);
+  const stop = async () => {
+    await Promise.all(services.map((s) => s.process.stop()));
+    await nats.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+  const allReady = async () =>
+    (await Promise.all(services.map(async (s) => (await fetch(`http://127.0.0.1:${s.httpPort}/readyz`)).ok))).every(Boolean);
+  await waitUntil(allReady, 'every service ready', 90_000, 200).catch(async (error) => {
+    const logs = logsOf(services);
+    await stop();
+    throw new Error(`${String(error)}\n${logs}`);
+  });
+  return {
+    nats,
+    dir,
+    services,
+    gatewayUrl: `http://127.0.0.1:${services.find((s) => s.service === 'gateway')!.httpPort}`,
+    speechWav: await readFile(join(dir, 'speech.wav')),
+    silenceWav: await readFile(join(dir, 'silence.wav')),
+    stop,
+  };
 }
 
 export function logsOf(services: RunningService[]): string {

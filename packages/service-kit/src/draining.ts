@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { ServerNats } from '@nestjs/microservices';
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { ParleyError, type ServiceName } from '@parley/contracts';
 import { Observable } from 'rxjs';
 
@@ -88,6 +88,25 @@ export class DrainingNatsServer extends ServerNats {
     super.bindEvents(recording);
   }
 
+  /**
+   * A request that is not a NestJS packet (`{"pattern","data","id"}` as JSON: bytes that are not
+   * JSON, or JSON without an id) is answered at once with INVALID_REQUEST saying what a request
+   * must look like. NestJS would log a stack trace and send nothing, so a client in another
+   * language (or a bug) would wait for its own timeout with no clue why (issue 12, bad input).
+   */
+  override async handleMessage(channel: string, natsMsg: Msg): Promise<any> {
+    const problem = notARequestPacket(natsMsg);
+    if (problem === undefined) return super.handleMessage(channel, natsMsg);
+    new Logger(`${this.drain.service}-transport`).warn(`refused a message on ${channel}: ${problem}`);
+    if (!natsMsg.reply) return;
+    const packet = {
+      id: null,
+      err: new ParleyError('INVALID_REQUEST', `${problem}; a request is JSON {"pattern": "${channel}", "data": {...}, "id": "<any string>"}`).toBody(),
+      isDisposed: true,
+    };
+    natsMsg.respond(JSON.stringify(packet));
+  }
+
   override async close(): Promise<void> {
     const inFlight = this.drain.inFlight ?? IN_FLIGHT_REQUESTS;
     for (const subscription of this.requestSubscriptions.splice(0)) subscription.unsubscribe();
@@ -107,4 +126,20 @@ export class DrainingNatsServer extends ServerNats {
     }
     await super.close();
   }
+}
+
+/** Why `msg` is not a request NestJS can route (undefined when it is, or when it is an event: no reply subject). */
+function notARequestPacket(msg: Msg): string | undefined {
+  let value: unknown;
+  try {
+    value = msg.json();
+  } catch {
+    return 'the message is not JSON';
+  }
+  if (!msg.reply) return undefined;
+  const id = (value as { id?: unknown } | null)?.id;
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || (typeof id !== 'string' && typeof id !== 'number')) {
+    return 'the message is not a request packet: it has no "id"';
+  }
+  return undefined;
 }

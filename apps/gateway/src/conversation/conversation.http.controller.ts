@@ -38,6 +38,9 @@ import { speechOptions } from '../speech/speech-options.js';
 import { ConversationTurnUseCase } from './conversation-turn.use-case.js';
 import { speakTurnResponse, textTurnResponse, transcribeResponse, turnResult } from './turn-answers.js';
 import { SPEECH, type Speech } from './turn/ports.js';
+import { parseRequestBody } from '../http/request-body.js';
+import { TtsVoicesClient } from '../voices/tts-voices.client.js';
+import { unknownVoiceError } from '../voices/voices.js';
 
 /** What multer (memory storage) hands over for the `audio` field. */
 interface UploadedAudio {
@@ -65,7 +68,15 @@ export class ConversationHttpController {
     @Inject(SPEECH) private readonly speech: Speech,
     @Inject(TurnMetrics) private readonly turnMetrics: TurnMetrics,
     @Inject(EdgeAccess) private readonly edge: EdgeAccess,
+    @Inject(TtsVoicesClient) private readonly voices: TtsVoicesClient,
   ) {}
+
+  /** A streamed turn that will speak with a voice nobody has loaded is refused with a 400 before it starts. */
+  private async checkVoice(voice: string | undefined): Promise<void> {
+    if (voice === undefined) return;
+    const error = unknownVoiceError(voice, (await this.voices.residentVoices())?.voices);
+    if (error) throw error;
+  }
 
   /** The caller's API key id: its learners live in their own space. */
   private learnerSpace(res: Response): string | undefined {
@@ -75,14 +86,15 @@ export class ConversationHttpController {
   @Post('text')
   @HttpCode(200)
   async text(@Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<TextTurnResponse> {
-    const request = parsePayload(textTurnRequestSchema, body, 'request');
+    const request = parseRequestBody(textTurnRequestSchema, body);
     const turn = this.turns.textTurn(request, { speak: false, learnerSpace: this.learnerSpace(res) });
     return lastValueWhileConnected(res, turnResult(turn).pipe(map(textTurnResponse)));
   }
 
   @Post('text-stream')
-  textStream(@Body() body: unknown, @Res() res: Response): void {
-    const request = parsePayload(textTurnRequestSchema, body, 'request');
+  async textStream(@Body() body: unknown, @Res() res: Response): Promise<void> {
+    const request = parseRequestBody(textTurnRequestSchema, body);
+    if (request.tts === true) await this.checkVoice(request.voice);
     writeSse(res, this.turns.textTurn(request, { speak: request.tts === true, learnerSpace: this.learnerSpace(res) }).pipe(this.turnMetrics.observe('text-stream')));
   }
 
@@ -90,7 +102,7 @@ export class ConversationHttpController {
   @Post('synthesize')
   @UseInterceptors(NoFilesInterceptor())
   async synthesize(@Body() body: unknown, @Res() res: Response): Promise<void> {
-    const request = parsePayload(synthesizeHttpRequestSchema, body, 'request');
+    const request = parseRequestBody(synthesizeHttpRequestSchema, body);
     const { wav } = await lastValueWhileConnected(res, this.speech.synthesize(request.text, speechOptions(request)));
     res.status(200).setHeader('Content-Type', 'audio/wav').setHeader('Content-Length', wav.byteLength).end(wav);
   }
@@ -103,7 +115,7 @@ export class ConversationHttpController {
     @Body() body: unknown,
     @Res({ passthrough: true }) res: Response,
   ): Promise<TranscribeHttpResponse> {
-    const { language } = parsePayload(transcribeHttpRequestSchema, body, 'request');
+    const { language } = parseRequestBody(transcribeHttpRequestSchema, body);
     const audio = uploadedAudio(file);
     return lastValueWhileConnected(res, this.turns.transcribe(audio, language).pipe(map(transcribeResponse)));
   }
@@ -116,7 +128,7 @@ export class ConversationHttpController {
     @Body() body: unknown,
     @Res({ passthrough: true }) res: Response,
   ): Promise<SpeakTurnResponse> {
-    const request = parsePayload(speakRequestSchema, body, 'request');
+    const request = parseRequestBody(speakRequestSchema, body);
     // The JSON answer carries no audio: nothing is synthesized.
     const turn = this.turns.speakTurn(request, uploadedAudio(file), { speak: false, learnerSpace: this.learnerSpace(res) });
     return lastValueWhileConnected(res, turnResult(turn).pipe(map(speakTurnResponse)));
@@ -124,9 +136,11 @@ export class ConversationHttpController {
 
   @Post('speak-stream')
   @UseInterceptors(FileInterceptor('audio'))
-  speakStream(@UploadedFile() file: UploadedAudio | undefined, @Body() body: unknown, @Res() res: Response): void {
-    const request = parsePayload(speakRequestSchema, body, 'request');
-    writeSse(res, this.turns.speakTurn(request, uploadedAudio(file), { speak: true, learnerSpace: this.learnerSpace(res) }).pipe(this.turnMetrics.observe('speak-stream')));
+  async speakStream(@UploadedFile() file: UploadedAudio | undefined, @Body() body: unknown, @Res() res: Response): Promise<void> {
+    const request = parseRequestBody(speakRequestSchema, body);
+    const audio = uploadedAudio(file);
+    await this.checkVoice(request.voice);
+    writeSse(res, this.turns.speakTurn(request, audio, { speak: true, learnerSpace: this.learnerSpace(res) }).pipe(this.turnMetrics.observe('speak-stream')));
   }
 
   @Get('session/:id')

@@ -1,7 +1,40 @@
-import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { Catch, HttpException, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ERROR_CODES, type ErrorCode } from '@parley/contracts';
+import type { GatewayConfig } from '../config.js';
+import { GATEWAY_CONFIG } from '../tokens.js';
 import { errorBodyFor, requestPath } from './error-body.js';
+
+/** What the body parser and multer attach to the errors NestJS wraps (the `cause`). */
+interface FrameworkCause {
+  type?: string;
+  code?: string;
+  field?: string;
+  limit?: number;
+  length?: number;
+}
+
+/**
+ * A framework error's message in words that say what to fix: the body parser's and multer's own
+ * ("Unexpected end of JSON input", "request entity too large", "File too large") name neither the
+ * problem nor the limit. Undefined: keep the framework's message.
+ */
+export function explainFrameworkError(cause: FrameworkCause | undefined, message: string, uploadMaxBytes: number): string | undefined {
+  if (cause?.type === 'entity.parse.failed') return `the request body is not valid JSON (a JSON object is expected): ${message}`;
+  if (cause?.type === 'entity.too.large') {
+    return `the request body is too large: ${cause.length ?? 'more than'} bytes, the limit is ${cause.limit} bytes (send audio as a multipart upload)`;
+  }
+  if (cause?.code?.startsWith('Z_')) {
+    return `the request body could not be decompressed: it does not match its Content-Encoding; send it uncompressed, or compressed as the header says`;
+  }
+  if (cause?.code === 'LIMIT_FILE_SIZE') {
+    return `the uploaded file is too large: the limit is ${uploadMaxBytes} bytes (${Math.round(uploadMaxBytes / 2 ** 20)} MiB, UPLOAD_MAX_BYTES)`;
+  }
+  if (cause?.code === 'LIMIT_UNEXPECTED_FILE') {
+    return `unexpected file field '${cause.field}': this route takes no file under that name (send text as ordinary form fields)`;
+  }
+  return undefined;
+}
 
 /** Parley's code for a framework error's status (an unknown route, a malformed body, an upload too large...). */
 function codeForStatus(status: number): ErrorCode {
@@ -19,6 +52,8 @@ function codeForStatus(status: number): ErrorCode {
  */
 @Catch(HttpException)
 export class HttpExceptionFilter implements ExceptionFilter {
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
+
   catch(exception: HttpException, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     const req = host.switchToHttp().getRequest<Request>();
@@ -28,6 +63,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       typeof body === 'object' && body !== null && 'message' in body
         ? [(body as { message: unknown }).message].flat().join('; ')
         : exception.message;
-    res.status(status).json(errorBodyFor(requestPath(req), status, codeForStatus(status), message));
+    const explained = explainFrameworkError(exception.cause as FrameworkCause | undefined, message, this.config.uploadMaxBytes) ?? message;
+    res.status(status).json(errorBodyFor(requestPath(req), status, codeForStatus(status), explained));
   }
 }

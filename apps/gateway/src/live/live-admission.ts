@@ -2,12 +2,20 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { describeIssues, liveQuerySchema, type LiveQuery } from '@parley/contracts';
 import type { GatewayConfig } from '../config.js';
+import { presentedApiKey } from '../edge/api-keys.js';
+import { EdgeAccess } from '../edge/edge-access.js';
 import { DRAINING_RETRY_AFTER_SECONDS, GatewayDrain } from '../shutdown/gateway-drain.js';
 import { GATEWAY_CONFIG } from '../tokens.js';
 import { UPGRADE_ACCESS, type UpgradeAccess } from './upgrade-access.js';
 
 export type Admission =
-  | { admitted: true; query: LiveQuery; client: string }
+  | {
+      admitted: true;
+      query: LiveQuery;
+      client: string;
+      /** The caller's API key id (as an HTTP route's `learnerSpace`): its learner ids live there. */
+      learnerSpace?: string;
+    }
   | { admitted: false; status: number; body: { statusCode: number; error: string; message: string; code: string }; headers?: Record<string, string> };
 
 const REFUSALS: Record<number, { error: string; code: string }> = {
@@ -34,6 +42,7 @@ export class LiveAdmission {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(UPGRADE_ACCESS) private readonly access: UpgradeAccess,
+    @Inject(EdgeAccess) private readonly edge: EdgeAccess,
     @Inject(GatewayDrain) private readonly drain: GatewayDrain,
   ) {}
 
@@ -50,7 +59,14 @@ export class LiveAdmission {
     if (open >= this.config.liveMaxConnectionsPerClient) {
       return refuse(429, `too many live connections from this client: at most ${this.config.liveMaxConnectionsPerClient}`);
     }
-    return { admitted: true, query: parsed.data, client };
+    return { admitted: true, query: parsed.data, client, learnerSpace: this.learnerSpace(request) };
+  }
+
+  /** As for HTTP routes: with keys configured, the id of the (already checked) key presented; else none. */
+  private learnerSpace(request: IncomingMessage): string | undefined {
+    if (!this.edge.keys.required) return undefined;
+    const presented = presentedApiKey(request);
+    return presented === undefined ? undefined : this.edge.keys.identify(presented);
   }
 
   /** Counts an open socket of `client`; the returned function uncounts it (once). */

@@ -18,14 +18,19 @@ export class LiveConversationFactory {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  create(query: LiveQuery, socket: { send(event: string, data: object): void; close(code: number, reason: string): void }): LiveConversation {
+  /** `learnerSpace`: the caller's API key id, within which its learner ids live (as on HTTP routes). */
+  create(
+    query: LiveQuery,
+    socket: { send(event: string, data: object): void; close(code: number, reason: string): void },
+    learnerSpace?: string,
+  ): LiveConversation {
     const sessionId = query.session_id ?? newSessionId();
     return new LiveConversation(
       query,
       sessionId,
       {
         openStt: (startSample) => this.stt.open({ language: query.language, startSample }),
-        answer: (settings, text) => this.turns.answer(settings, text),
+        answer: (settings, text) => this.turns.answer(settings, text, learnerSpace),
         store: (settings, text, heard) => this.turns.store(settings, text, heard),
         send: socket.send,
         close: socket.close,

@@ -18,8 +18,12 @@ export class LiveTurns {
     @Inject(ConversationHistory) private readonly history: ConversationHistory,
   ) {}
 
-  answer(settings: LiveSettings, userText: string): Observable<TurnEvent> {
-    const turn = turnContext(request(settings), { speak: true });
+  /**
+   * With the socket's `learner_id`, `feedback` and `native_language` as an HTTP turn has them: a
+   * `feedback` event, and the turn counted toward the learner (in `learnerSpace`) once answered.
+   */
+  answer(settings: LiveSettings, userText: string, learnerSpace?: string): Observable<TurnEvent> {
+    const turn = turnContext(request(settings), { speak: true, learnerSpace });
     turn.store = false;
     return this.turns.answer(turn, userText);
   }

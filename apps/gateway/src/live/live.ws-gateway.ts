@@ -40,7 +40,7 @@ export class LiveWsGateway implements OnGatewayConnection, BeforeApplicationShut
         if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ event, data }));
       },
       close: (code, reason) => socket.close(code, reason),
-    });
+    }, admitted.learnerSpace);
     this.open.set(socket, conversation);
     socket.on('message', (data: Buffer, isBinary: boolean) => {
       if (isBinary) conversation.audio(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));

@@ -1,9 +1,10 @@
 import { Body, Controller, Inject, Post, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { audioSpeechRequestSchema, ParleyError, parsePayload } from '@parley/contracts';
+import { audioSpeechRequestSchema, ParleyError } from '@parley/contracts';
 import { trackedUntilShutdown } from '../shutdown/gateway-drain.js';
 import { AudioSpeechUseCase } from './audio-speech.use-case.js';
 import { streamingWavHeader } from './streaming-wav.js';
+import { parseRequestBody } from '../http/request-body.js';
 
 /** POST /v1/audio/speech: the speech of `input`, written as it is synthesized (wav or raw pcm). */
 @Controller('v1')
@@ -12,7 +13,7 @@ export class AudioSpeechHttpController {
 
   @Post('audio/speech')
   async create(@Body() body: unknown, @Res() res: Response): Promise<void> {
-    const request = parsePayload(audioSpeechRequestSchema, body, 'request');
+    const request = parseRequestBody(audioSpeechRequestSchema, body);
     // Waited for by a replica shutting down (and cut past its grace period).
     const audio = trackedUntilShutdown(res, this.speech.synthesize(request));
     await new Promise<void>((resolve, reject) => {

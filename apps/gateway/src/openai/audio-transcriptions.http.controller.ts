@@ -1,11 +1,12 @@
 import { Body, Controller, HttpCode, Inject, Post, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import type { Response } from 'express';
-import { audioTranscriptionRequestSchema, ParleyError, parsePayload } from '@parley/contracts';
+import { audioTranscriptionRequestSchema, ParleyError } from '@parley/contracts';
 import { detectContainer } from '@parley/service-kit';
 import { lastValueWhileConnected } from '../http/while-connected.js';
 import { AudioTranscriptionsUseCase } from './audio-transcriptions.use-case.js';
 import { formatTranscript } from './transcript-formats.js';
+import { parseRequestBody } from '../http/request-body.js';
 
 /** POST /v1/audio/transcriptions: multipart `file` (+ model, language, response_format...). */
 @Controller('v1')
@@ -20,7 +21,7 @@ export class AudioTranscriptionsHttpController {
     @Body() body: unknown,
     @Res() res: Response,
   ): Promise<void> {
-    const request = parsePayload(audioTranscriptionRequestSchema, body, 'request');
+    const request = parseRequestBody(audioTranscriptionRequestSchema, body);
     if (!file)
       throw new ParleyError('INVALID_REQUEST', "the recording is missing: send it as the multipart file field 'file'");
     detectContainer(file.buffer);

@@ -1,12 +1,13 @@
 import { Body, Controller, Inject, Post, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { chatCompletionRequestSchema, ParleyError, parsePayload, type ChatCompletionRequest } from '@parley/contracts';
+import { chatCompletionRequestSchema, ParleyError, type ChatCompletionRequest } from '@parley/contracts';
 import { toArray } from 'rxjs';
 import { errorBodyFor } from '../http/error-body.js';
 import { lastValueWhileConnected } from '../http/while-connected.js';
 import { ChatCompletionsUseCase, type CompletionEvent } from './chat-completions.use-case.js';
 import { openDataStream } from './data-stream.js';
+import { parseRequestBody } from '../http/request-body.js';
 
 interface CompletionIdentity {
   id: string;
@@ -21,7 +22,7 @@ export class ChatCompletionsHttpController {
 
   @Post('chat/completions')
   async create(@Body() body: unknown, @Res() res: Response): Promise<void> {
-    const request = parsePayload(chatCompletionRequestSchema, body, 'request');
+    const request = parseRequestBody(chatCompletionRequestSchema, body);
     const identity = { id: `chatcmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: request.model };
     if (request.stream) return this.stream(request, identity, res);
     const events = await lastValueWhileConnected(res, this.completions.complete(request).pipe(toArray()));

@@ -1,4 +1,4 @@
-import { LANGUAGE_CODES, LANGUAGES, type ResidentVoice, type VoicesHttpResponse } from '@parley/contracts';
+import { LANGUAGE_CODES, LANGUAGES, ParleyError, type ResidentVoice, type VoicesHttpResponse } from '@parley/contracts';
 
 /** True when `voice` speaks `language` (exact code, or the same base language: `pt-br` speaks `pt`). */
 function speaks(voice: ResidentVoice, language: string): boolean {
@@ -18,4 +18,15 @@ export function voicesByLanguage(resident: readonly ResidentVoice[]): VoicesHttp
     voices[language] = [...loaded, ...catalog];
   }
   return { voices };
+}
+
+/**
+ * The error for a `voice` the tts-service has not loaded, checked before a streamed turn starts:
+ * without it the turn would run, and its speech end with the tts-service's refusal half-way
+ * (some sentences spoken in another voice). Undefined when the voice is known, none was asked
+ * for, or no tts-service answered (the turn then reports what speech could do).
+ */
+export function unknownVoiceError(voice: string | undefined, resident: readonly ResidentVoice[] | undefined): ParleyError | undefined {
+  if (voice === undefined || resident === undefined || resident.some((v) => v.id === voice)) return undefined;
+  return new ParleyError('INVALID_REQUEST', `Invalid request: voice: unknown voice '${voice}'; resident voices: ${resident.map((v) => v.id).join(', ') || 'none'}`);
 }

@@ -77,6 +77,10 @@ function requestFields(language: string, withProbabilities: boolean): Record<str
   };
 }
 
+const WARM_UP_SECONDS = 0.5;
+/** The warm-up's audio: a quiet 440 Hz tone (content is irrelevant; the inference's first run is what matters). */
+const WARM_UP_SAMPLES = Float32Array.from({ length: WARM_UP_SECONDS * WHISPER_SAMPLE_RATE }, (_, i) => 0.1 * Math.sin((2 * Math.PI * 440 * i) / WHISPER_SAMPLE_RATE));
+
 /**
  * The STT engine on whisper.cpp's whisper-server: N resident children (each loads the model once
  * and serves one request at a time), supervised and restarted if they die.
@@ -132,6 +136,27 @@ export class WhisperServerEngine implements SttEngine, OnApplicationShutdown {
     } catch (error) {
       await Promise.all(this.workers.map((w) => w.stop()));
       throw error;
+    }
+    // Part of the load: the service says it is loaded (ready) only once every child is warm.
+    await Promise.all(this.workers.map((worker, index) => this.warmUp(worker, index)));
+  }
+
+  /**
+   * A child's first inference allocates whisper's compute buffers and pages the model in, which
+   * makes it several times slower than the next ones: one tiny transcription (half a second of
+   * a quiet tone) per child at load, so the first learner does not pay that cold start. A failed
+   * warm-up is logged, not fatal: the child still serves (the first request is just slower).
+   */
+  private async warmUp(worker: WhisperServerProcess, index: number): Promise<void> {
+    const started = performance.now();
+    worker.busy = true;
+    try {
+      await this.infer(worker, WARM_UP_SAMPLES, 'en', false, new AbortController().signal, Date.now() + this.config.requestTimeoutMs);
+      this.logger.log(`whisper-server #${index} warmed up: a first transcription of ${WARM_UP_SECONDS} s took ${Math.round(performance.now() - started)} ms`);
+    } catch (error) {
+      this.logger.warn(`whisper-server #${index} warm-up failed (${String(error)}); its first request will pay the cold start`);
+    } finally {
+      this.release(worker);
     }
   }
 
