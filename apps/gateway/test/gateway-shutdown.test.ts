@@ -151,15 +151,13 @@ describe('a gateway replica shut down (SIGTERM) mid-turn', () => {
     expect(await sessionCount('live-drained')).toBe(2);
     expect(await sessionCount('refused')).toBe(0);
     recordReliabilityCase({
-      id: 'fault.gateway.sigterm-drain',
+      id: 'fault.gateway.sigterm-drains',
       kind: 'fault',
-      target: 'gateway',
-      input: 'SIGTERM to a gateway process (SHUTDOWN_GRACE_MS 25000) mid text-stream and mid live turn',
+      target: 'gateway process',
+      input: 'SIGTERM the gateway mid text-stream and mid live turn (SHUTDOWN_GRACE_MS 25 s)',
       outcome:
-        `readiness ${ready.status} (/readyz draining), new request ${refused.status} Retry-After ${refused.headers.get('retry-after')}, ` +
-        `new live socket ${refusedSocket.status}; text-stream ended ${terminal(events).map((e) => e.event).join()}, live turn ended ` +
-        `${liveTerminal.map((e) => e.event).join()} then close ${live.state.closed!.code}; ` +
-        `both turns stored whole; exit 0`,
+        'readiness 503 at once (/readyz draining); new requests and live sockets 503 SERVICE_UNAVAILABLE with Retry-After 1; ' +
+        'the text-stream and the live turn under way end with complete and are stored whole, then the live socket closes with 1012; exit 0',
       ms,
     });
   }, 120_000);
@@ -196,11 +194,10 @@ describe('a gateway replica shut down (SIGTERM) mid-turn', () => {
     recordReliabilityCase({
       id: 'fault.gateway.sigterm-grace-over',
       kind: 'fault',
-      target: 'gateway',
-      input: 'SIGTERM to a gateway process (SHUTDOWN_GRACE_MS 300) mid text-stream and mid live turn, both longer than the grace period',
+      target: 'gateway process',
+      input: 'SIGTERM the gateway mid text-stream and mid live turn, both longer than SHUTDOWN_GRACE_MS (300 ms)',
       outcome:
-        `text-stream ended with one ${terminal(events).map((e) => `${e.event} ${String(e.data.code)}`).join()}, live turn ended ` +
-        `${liveTerminal.map((e) => `${e.event} ${String(e.data.code)}`).join()} then close ${live.state.closed!.code}; nothing stored; exit 0`,
+        'each turn ends with one error event SERVICE_UNAVAILABLE "gateway replica shut down before finishing", the live socket then closes with 1012; nothing stored; exit 0',
       ms,
     });
   }, 120_000);

@@ -125,18 +125,17 @@ describe('an stt or tts replica shut down (SIGTERM) mid-request', () => {
     // The long synthesis ends normally (a cut stream would make the read fail).
     const res = await long;
     expect(res.status).toBe(200);
-    const bytes = (await res.arrayBuffer()).byteLength;
-    expect(bytes).toBeGreaterThan(0);
+    expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(0);
     // NestJS closes the app, then lets the signal end the process (as an unhandled SIGTERM would).
     await working.service.exited;
     expect(working.service.child.signalCode).toBe('SIGTERM');
     replicas.tts = replicas.tts.filter((r) => r !== working);
     recordReliabilityCase({
-      id: 'fault.tts.sigterm-mid-request',
+      id: 'fault.tts.sigterm-drains',
       kind: 'fault',
-      target: 'tts-service',
-      input: 'SIGTERM to the tts replica synthesizing a long /v1/audio/speech input (2 replicas, SHUTDOWN_GRACE_MS 20000)',
-      outcome: `a synthesis made during the drain served by the other replica (200); the one under way streamed to its end (${bytes > 0 ? 'audio' : 'no audio'}, not cut); replica drained 1 request, then ended (SIGTERM)`,
+      target: 'POST /v1/audio/speech',
+      input: 'SIGTERM the tts-service replica mid-synthesis (SHUTDOWN_GRACE_MS 20 s, 2 replicas)',
+      outcome: 'the synthesis under way streams to its end (drained); a synthesis sent meanwhile gets 200 from the other replica',
       ms: Date.now() - started,
     });
   }, 120_000);
@@ -161,11 +160,11 @@ describe('an stt or tts replica shut down (SIGTERM) mid-request', () => {
     expect(working.service.child.signalCode).toBe('SIGTERM');
     replicas.stt = replicas.stt.filter((r) => r !== working);
     recordReliabilityCase({
-      id: 'fault.stt.sigterm-mid-request',
+      id: 'fault.stt.sigterm-drains',
       kind: 'fault',
-      target: 'stt-service',
-      input: 'SIGTERM to the stt replica transcribing a long /v1/audio/transcriptions upload (2 replicas, SHUTDOWN_GRACE_MS 20000)',
-      outcome: `a transcription made during the drain served by the other replica (${during.status}); the one under way answered ${res.status} with its text; replica drained 1 request, then ended (SIGTERM)`,
+      target: 'POST /v1/audio/transcriptions',
+      input: 'SIGTERM the stt-service replica mid-transcription (SHUTDOWN_GRACE_MS 20 s, 2 replicas)',
+      outcome: 'the transcription under way answers 200 with its text (drained); a transcription sent meanwhile gets 200 from the other replica',
       ms: Date.now() - started,
     });
   }, 120_000);

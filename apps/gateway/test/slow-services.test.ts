@@ -1,12 +1,4 @@
-<<<<<<< HEAD
-=======
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { writeTinyGguf } from '@parley/models/fixtures/gguf';
-import { freePort, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
 import { recordReliabilityCase } from '../../../tooling/reliability.js';
->>>>>>> battery
 import { loadGatewayConfig } from '../src/config.js';
 import { postSse, startTestGateway, type TestGateway } from './support.js';
 import { startLlmSystem, type LlmSystem } from './system-support.js';

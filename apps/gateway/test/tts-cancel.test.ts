@@ -123,11 +123,11 @@ describe('a client leaving mid-speech (/v1/audio/speech)', () => {
     expect(synthesized).toBeLessThan(input.sentences);
     expect(afterCancel).toBeLessThanOrEqual(1);
     recordReliabilityCase({
-      id: 'fault.tts.client-leaves-mid-speech',
+      id: 'fault.tts.client-leaves-mid-synthesis',
       kind: 'fault',
-      target: 'tts-service',
-      input: `POST /v1/audio/speech with ${input.sentences} sentences; the client disconnects while they are being synthesized`,
-      outcome: `gateway published the cancel; tts-service ended the request cancelled (ok unchanged), engine stopped with at most ${afterCancel <= 1 ? 'one' : afterCancel} sentence after the cancel`,
+      target: 'POST /v1/audio/speech',
+      input: 'the client disconnects while a 5000-character input (176 sentences) is being synthesized',
+      outcome: 'the gateway publishes the cancel; the tts-service ends the request cancelled (not ok) and its engine stops after at most the sentence under way',
       ms,
     });
   }, 120_000);
