@@ -71,22 +71,35 @@ const report = await withStack('load', async (stack) => {
     complete_ms: summarize(results.filter((r) => r.kind === 'complete').map((r) => r.ms)),
     time_to_busy_ms: summarize(results.filter((r) => r.kind === 'SERVICE_BUSY').map((r) => r.ms)),
     wall_ms: Math.round(wallMs),
-    gateway_rss_mib: { idle: mib(idleRss), peak: mib(Math.max(idleRss, ...gatewaySamples)), after: mib(rssBytes(gatewayPid)) },
+    gateway_rss_mib: {
+      idle: mib(idleRss),
+      peak: mib(Math.max(idleRss, ...gatewaySamples)),
+      after: mib(rssBytes(gatewayPid)),
+    },
   };
 });
 
-const ms = (s) => (s.n ? `p50 ${s.p50.toFixed(0)} ms, p99 ${s.p99.toFixed(0)} ms, max ${s.max.toFixed(0)} ms (n ${s.n})` : 'none');
+const ms = (s) =>
+  s.n ? `p50 ${s.p50.toFixed(0)} ms, p99 ${s.p99.toFixed(0)} ms, max ${s.max.toFixed(0)} ms (n ${s.n})` : 'none';
 const pass = report.hung === 0 && report.other === 0;
-console.log(`## Load: ${report.streams} concurrent text-streams, one gateway, ${report.llm_replicas} llm-service replicas\n`);
+console.log(
+  `## Load: ${report.streams} concurrent text-streams, one gateway, ${report.llm_replicas} llm-service replicas\n`,
+);
 console.log(
   `Edge limits raised for the run: RATE_LIMIT_PER_MINUTE=${RAISED.RATE_LIMIT_PER_MINUTE}, MAX_STREAMS_PER_CLIENT=${RAISED.MAX_STREAMS_PER_CLIENT} (0 = off: one client stands for many learners).\n`,
 );
 console.log(`| outcome | streams | time |\n|---|---|---|`);
 console.log(`| complete | ${report.complete} | ${ms(report.complete_ms)} |`);
-console.log(`| SERVICE_BUSY (queues full, told at once) | ${report.busy} | time to busy: ${ms(report.time_to_busy_ms)} |`);
+console.log(
+  `| SERVICE_BUSY (queues full, told at once) | ${report.busy} | time to busy: ${ms(report.time_to_busy_ms)} |`,
+);
 console.log(`| hung (no end within ${report.deadline_ms} ms) | ${report.hung} | |`);
-console.log(`| anything else | ${report.other} | ${JSON.stringify(Object.fromEntries(Object.entries(report.counts).filter(([k]) => !['complete', 'SERVICE_BUSY', 'hung'].includes(k))))} |`);
-console.log(`\nGateway RSS: ${report.gateway_rss_mib.idle} MiB idle, ${report.gateway_rss_mib.peak} MiB peak during the burst, ${report.gateway_rss_mib.after} MiB after; all streams ended in ${report.wall_ms} ms.`);
+console.log(
+  `| anything else | ${report.other} | ${JSON.stringify(Object.fromEntries(Object.entries(report.counts).filter(([k]) => !['complete', 'SERVICE_BUSY', 'hung'].includes(k))))} |`,
+);
+console.log(
+  `\nGateway RSS: ${report.gateway_rss_mib.idle} MiB idle, ${report.gateway_rss_mib.peak} MiB peak during the burst, ${report.gateway_rss_mib.after} MiB after; all streams ended in ${report.wall_ms} ms.`,
+);
 console.log(`Verdict: ${pass ? 'PASS' : 'FAIL'} (every stream ends with complete or SERVICE_BUSY, none hangs)\n`);
 console.log(`LOAD-RESULT ${JSON.stringify({ ...report, pass })}`);
 process.exitCode = pass ? 0 : 1;

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // `npm run soak`: many conversation turns one after another (issue 12, item 5), each a spoken
 // turn through every service (speak-stream: stt → llm → tts), while the resident memory of each
-// service is sampled. After a warm-up (caches, JIT, allocator pools fill), a service that does
-// not leak stops growing: the least-squares slope of its RSS over the turns, in KiB per 100
-// turns, says so: over everything after the warm-up, and over the last half of the run (the
-// verdict: "stops growing" is about the end of the run, after allocators and caches have settled).
+// service is sampled (all of it, and its anonymous part: heaps, where a leak grows; file pages
+// such as memory-mapped models come and go with the machine's memory pressure). After a warm-up
+// (caches, JIT, allocator pools fill), a service that does not leak stops growing: the
+// least-squares slope of its anonymous RSS over the turns, in KiB per 100 turns, says so: over
+// everything after the warm-up, and over the last half of the run (the verdict: "stops growing"
+// is about the end of the run, after allocators and caches have settled).
 // Rate limit and per-client stream cap are off for the run (one client, many turns).
 //
 //   node bench/soak.mjs [--turns=1000] [--warmup=<10% of turns, at least 10>] [--max-slope-kib=1024]
@@ -43,14 +45,20 @@ const report = await withStack('soak', async (stack, models) => {
   const pids = Object.fromEntries(SERVICES.map((name) => [name, stack.pid(name)]));
   const samples = Object.fromEntries(SERVICES.map((name) => [name, []]));
   const sample = (turn) => {
-    for (const name of SERVICES) samples[name].push([turn, rssBytes(pids[name], { children: true })]);
+    for (const name of SERVICES) {
+      const rss = rssBytes(pids[name], { children: true });
+      samples[name].push([turn, rss, rssBytes(pids[name], { children: true, field: 'RssAnon' })]);
+    }
   };
   const failures = {};
   log(`${TURNS} spoken turns one after another (warm-up ${WARMUP}, RSS every ${SAMPLE_EVERY} turns)`);
   sample(0);
   for (let turn = 1; turn <= TURNS; turn++) {
     // A new session every 20 turns: the history sent to the llm stays bounded, as in real use.
-    const { status, events } = await speakStream(gateway.url, models.speechWav, { ...TURN, session_id: `soak-${Math.ceil(turn / 20)}` });
+    const { status, events } = await speakStream(gateway.url, models.speechWav, {
+      ...TURN,
+      session_id: `soak-${Math.ceil(turn / 20)}`,
+    });
     const { ok, code } = outcome(events);
     const failure = ok ? undefined : status === 200 ? code : `HTTP_${status}`;
     if (failure) failures[failure] = (failures[failure] ?? 0) + 1;
@@ -59,7 +67,7 @@ const report = await withStack('soak', async (stack, models) => {
   }
   const services = {};
   for (const name of SERVICES) {
-    const after = samples[name].filter(([turn]) => turn >= WARMUP).map(([turn, bytes]) => [turn, bytes / 1024]);
+    const after = samples[name].filter(([turn]) => turn >= WARMUP).map(([turn, , anon]) => [turn, anon / 1024]);
     const kibPer100 = (points) => {
       const perTurn = slope(points);
       return perTurn === undefined ? undefined : +(perTurn * 100).toFixed(1);
@@ -68,34 +76,50 @@ const report = await withStack('soak', async (stack, models) => {
     const tail = kibPer100(after.filter(([turn]) => turn >= TURNS / 2));
     services[name] = {
       rss_mib_start: mib(samples[name][0][1]),
-      rss_mib_after_warmup: mib((after[0]?.[1] ?? 0) * 1024),
       rss_mib_end: mib(samples[name].at(-1)[1]),
+      anon_mib_start: mib(samples[name][0][2]),
+      anon_mib_after_warmup: mib((after[0]?.[1] ?? 0) * 1024),
+      anon_mib_end: mib(samples[name].at(-1)[2]),
       slope_kib_per_100_turns: kib,
       last_half_slope_kib_per_100_turns: tail,
       samples_after_warmup: after.length,
       verdict: tail === undefined ? 'too few samples' : tail <= MAX_SLOPE_KIB ? 'stable' : 'growing',
-      series: samples[name].map(([turn, bytes]) => [turn, mib(bytes)]),
+      series: samples[name].map(([turn, rss, anon]) => [turn, mib(rss), mib(anon)]),
     };
   }
-  return { turns: TURNS, warmup: WARMUP, max_slope_kib: MAX_SLOPE_KIB, raised_limits: RAISED, failures, failed: Object.values(failures).reduce((a, b) => a + b, 0), services };
+  return {
+    turns: TURNS,
+    warmup: WARMUP,
+    max_slope_kib: MAX_SLOPE_KIB,
+    raised_limits: RAISED,
+    failures,
+    failed: Object.values(failures).reduce((a, b) => a + b, 0),
+    services,
+  };
 });
 
 console.log(`## Soak: ${report.turns} spoken turns (speak-stream) one after another\n`);
 console.log(`Edge limits raised for the run: RATE_LIMIT_PER_MINUTE=0, MAX_STREAMS_PER_CLIENT=0 (0 = off).`);
 console.log(
-  `Slope: least squares over the RSS samples after the ${report.warmup}-turn warm-up, and over the last half of the run; ` +
+  `Slope: least squares over the anonymous-RSS samples after the ${report.warmup}-turn warm-up, and over the last half of the run; ` +
     `"stable" when the last half grows at most ${report.max_slope_kib} KiB per 100 turns.\n`,
 );
-console.log(`| service | RSS at start | after warm-up | at end | slope after warm-up (KiB / 100 turns) | slope, last half | verdict |\n|---|---|---|---|---|---|---|`);
+console.log(
+  `| service | RSS start → end | anonymous RSS start / after warm-up / end | slope after warm-up (KiB / 100 turns) | slope, last half | verdict |\n|---|---|---|---|---|---|`,
+);
 for (const [name, s] of Object.entries(report.services)) {
   console.log(
-    `| ${name} | ${s.rss_mib_start} MiB | ${s.rss_mib_after_warmup} MiB | ${s.rss_mib_end} MiB | ${s.slope_kib_per_100_turns ?? 'n/a'} | ${s.last_half_slope_kib_per_100_turns ?? 'n/a'} | ${s.verdict} |`,
+    `| ${name} | ${s.rss_mib_start} → ${s.rss_mib_end} MiB | ${s.anon_mib_start} / ${s.anon_mib_after_warmup} / ${s.anon_mib_end} MiB | ` +
+      `${s.slope_kib_per_100_turns ?? 'n/a'} | ${s.last_half_slope_kib_per_100_turns ?? 'n/a'} | ${s.verdict} |`,
   );
 }
-console.log(`\nRSS over time (MiB at turn):`);
-for (const [name, s] of Object.entries(report.services)) console.log(`- ${name}: ${s.series.map(([t, m]) => `${t}:${m}`).join(' ')}`);
+console.log(`\nRSS over time (turn: RSS/anonymous MiB):`);
+for (const [name, s] of Object.entries(report.services))
+  console.log(`- ${name}: ${s.series.map(([t, rss, anon]) => `${t}: ${rss}/${anon}`).join(', ')}`);
 const verdict = Object.values(report.services).every((s) => s.verdict === 'stable') ? 'stable' : 'not shown stable';
 console.log(`\nTurns failed: ${report.failed} ${report.failed ? JSON.stringify(report.failures) : ''}`);
-console.log(`Verdict: memory ${verdict}${report.turns < 500 ? ' (a short run: the slope is noisy, read it as a smoke test)' : ''}\n`);
+console.log(
+  `Verdict: memory ${verdict}${report.turns < 500 ? ' (a short run: the slope is noisy, read it as a smoke test)' : ''}\n`,
+);
 console.log(`SOAK-RESULT ${JSON.stringify({ ...report, verdict })}`);
 process.exitCode = report.failed === 0 ? 0 : 1;

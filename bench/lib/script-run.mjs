@@ -35,7 +35,8 @@ export async function withStack(prefix, body) {
     await Stack.closeAll();
     await rm(work, { recursive: true, force: true });
   };
-  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => void stopAll().finally(() => process.exit(130)));
+  for (const signal of ['SIGINT', 'SIGTERM'])
+    process.once(signal, () => void stopAll().finally(() => process.exit(130)));
   try {
     const models = await prepareModels(work);
     const stack = await Stack.start(models);

@@ -4,11 +4,27 @@ import { join } from 'node:path';
 import { LANGUAGE_CODES } from '@parley/contracts';
 import { writeTinyGguf } from '@parley/models/fixtures/gguf';
 import { writeTinyPiperVoice } from '@parley/models/fixtures/piper';
-import { freePort, spawnService, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
+import {
+  freePort,
+  spawnService,
+  startNatsServer,
+  waitUntil,
+  type SpawnedService,
+  type TestNatsServer,
+} from '@parley/service-kit/testing';
 import WebSocket from 'ws';
 import { recordReliabilityCase } from '../../../tooling/reliability.js';
 import { waitForModel } from './system-support.js';
-import { getJson, postSse, spawnGateway, startLlmService, startTestGateway, TTS_SERVICE_MAIN, type SseEventRecord, type TestGateway } from './support.js';
+import {
+  getJson,
+  postSse,
+  spawnGateway,
+  startLlmService,
+  startTestGateway,
+  TTS_SERVICE_MAIN,
+  type SseEventRecord,
+  type TestGateway,
+} from './support.js';
 
 const LIVE_QUERY = 'language=en&difficulty=beginner&scenario=greeting';
 
@@ -22,7 +38,12 @@ function openLive(url: string) {
   socket.on('message', (data: Buffer) => events.push(JSON.parse(data.toString()) as LiveEvent));
   socket.on('close', (code, reason) => (state.closed = { code, reason: reason.toString() }));
   const until = (what: string, match: (e: LiveEvent) => boolean) =>
-    waitUntil(() => events.find(match), `${what}; live events so far: ${events.map((e) => e.event).join(' ')}`, 30_000, 10);
+    waitUntil(
+      () => events.find(match),
+      `${what}; live events so far: ${events.map((e) => e.event).join(' ')}`,
+      30_000,
+      10,
+    );
   return { socket, events, state, until };
 }
 
@@ -67,7 +88,8 @@ describe('a gateway replica shut down (SIGTERM) mid-turn', () => {
     return { gateway, url, liveUrl: `${url.replace('http', 'ws')}/api/conversation/live?${LIVE_QUERY}` };
   }
 
-  const sessionCount = async (id: string) => (await getJson(`${reader.url}/api/conversation/session/${id}`)).body.count as number;
+  const sessionCount = async (id: string) =>
+    (await getJson(`${reader.url}/api/conversation/session/${id}`)).body.count as number;
 
   beforeAll(async () => {
     nats = await startNatsServer();
@@ -80,7 +102,9 @@ describe('a gateway replica shut down (SIGTERM) mid-turn', () => {
       spawnService('tts-service', TTS_SERVICE_MAIN, {
         NATS_URL: nats.url,
         TTS_HTTP_PORT: String(await freePort()),
-        TTS_VOICES: JSON.stringify([{ id: 'tiny', languages: LANGUAGE_CODES, model: voice.model, tokens: voice.tokens }]),
+        TTS_VOICES: JSON.stringify([
+          { id: 'tiny', languages: LANGUAGE_CODES, model: voice.model, tokens: voice.tokens },
+        ]),
       }),
     ];
     // Another replica (in process), reading what the stopped one stored.
@@ -104,26 +128,38 @@ describe('a gateway replica shut down (SIGTERM) mid-turn', () => {
     await live.until('the live turn to begin', (e) => e.event === 'response_chunk');
     let signalled: number | undefined;
     // Spoken (tts): the stream lasts until its speech is synthesized.
-    const stream = postSse(`${url}/api/conversation/text-stream`, { message: 'Hola', session_id: 'sse-drained', tts: true }, {
-      disconnectWhen: (event) => {
-        // SIGTERM once both turns are under way: the live turn answers, the stream has its first chunk.
-        if (event.event === 'response_chunk' && signalled === undefined) {
-          signalled = Date.now();
-          gateway.child.kill('SIGTERM');
-        }
-        return false;
+    const stream = postSse(
+      `${url}/api/conversation/text-stream`,
+      { message: 'Hola', session_id: 'sse-drained', tts: true },
+      {
+        disconnectWhen: (event) => {
+          // SIGTERM once both turns are under way: the live turn answers, the stream has its first chunk.
+          if (event.event === 'response_chunk' && signalled === undefined) {
+            signalled = Date.now();
+            gateway.child.kill('SIGTERM');
+          }
+          return false;
+        },
       },
-    });
+    );
     await waitUntil(() => signalled, 'the first chunk of the text stream', 30_000, 10);
 
     // Unready first (the balancer stops sending work), then every new request is refused.
-    const ready = (await waitUntil(async () => {
-      const res = await fetch(`${url}/api/health/ready`);
-      return res.status === 503 ? res : undefined;
-    }, 'readiness to go unready', 5000, 10)) as Response;
+    const ready = (await waitUntil(
+      async () => {
+        const res = await fetch(`${url}/api/health/ready`);
+        return res.status === 503 ? res : undefined;
+      },
+      'readiness to go unready',
+      5000,
+      10,
+    )) as Response;
     expect(ready.status).toBe(503);
     const readyz = await fetch(`${url}/readyz`);
-    expect({ status: readyz.status, body: await readyz.json() }).toEqual({ status: 503, body: expect.objectContaining({ status: 'not_ready', draining: true }) });
+    expect({ status: readyz.status, body: await readyz.json() }).toEqual({
+      status: 503,
+      body: expect.objectContaining({ status: 'not_ready', draining: true }),
+    });
     const refused = await fetch(`${url}/api/conversation/text`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -131,7 +167,10 @@ describe('a gateway replica shut down (SIGTERM) mid-turn', () => {
     });
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
-    expect(await refused.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE', message: expect.stringMatching(/shutting down.*another replica/) });
+    expect(await refused.json()).toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      message: expect.stringMatching(/shutting down.*another replica/),
+    });
     const refusedSocket = await upgradeRefusal(liveUrl);
     expect(refusedSocket).toEqual({ status: 503, retryAfter: '1' });
 
@@ -140,7 +179,9 @@ describe('a gateway replica shut down (SIGTERM) mid-turn', () => {
     expect(terminal(events)).toEqual([expect.objectContaining({ event: 'complete' })]);
     expect(events.some((e) => e.event === 'audio')).toBe(true);
     await waitUntil(() => live.state.closed, 'the live socket to be closed', 30_000, 10);
-    const liveTerminal = live.events.filter((e) => e.data.turn_id === 't1' && ['complete', 'error', 'interrupted'].includes(e.event));
+    const liveTerminal = live.events.filter(
+      (e) => e.data.turn_id === 't1' && ['complete', 'error', 'interrupted'].includes(e.event),
+    );
     expect(liveTerminal.map((e) => [e.event, e.data.code, e.data.error])).toEqual([['complete', undefined, undefined]]);
     expect(live.state.closed!.code).toBe(1012);
     expect(await gateway.exited).toBe(0);
@@ -170,21 +211,36 @@ describe('a gateway replica shut down (SIGTERM) mid-turn', () => {
     await live.until('the live turn to begin', (e) => e.event === 'response_chunk');
 
     let signalled: number | undefined;
-    const { events } = await postSse(`${url}/api/conversation/text-stream`, { message: 'Hola', session_id: 'sse-cut' }, {
-      disconnectWhen: (event) => {
-        if (event.event === 'response_chunk' && signalled === undefined) {
-          signalled = Date.now();
-          gateway.child.kill('SIGTERM');
-        }
-        return false;
+    const { events } = await postSse(
+      `${url}/api/conversation/text-stream`,
+      { message: 'Hola', session_id: 'sse-cut' },
+      {
+        disconnectWhen: (event) => {
+          if (event.event === 'response_chunk' && signalled === undefined) {
+            signalled = Date.now();
+            gateway.child.kill('SIGTERM');
+          }
+          return false;
+        },
       },
-    });
+    );
     expect(terminal(events)).toEqual([
-      { event: 'error', data: { code: 'SERVICE_UNAVAILABLE', error: expect.stringMatching(/gateway replica shut down before finishing/), request_id: expect.any(String) } },
+      {
+        event: 'error',
+        data: {
+          code: 'SERVICE_UNAVAILABLE',
+          error: expect.stringMatching(/gateway replica shut down before finishing/),
+          request_id: expect.any(String),
+        },
+      },
     ]);
     await waitUntil(() => live.state.closed, 'the live socket to be closed', 30_000, 10);
-    const liveTerminal = live.events.filter((e) => e.data.turn_id === 't1' && ['complete', 'error', 'interrupted'].includes(e.event));
-    expect(liveTerminal).toEqual([{ event: 'error', data: expect.objectContaining({ code: 'SERVICE_UNAVAILABLE', turn_id: 't1' }) }]);
+    const liveTerminal = live.events.filter(
+      (e) => e.data.turn_id === 't1' && ['complete', 'error', 'interrupted'].includes(e.event),
+    );
+    expect(liveTerminal).toEqual([
+      { event: 'error', data: expect.objectContaining({ code: 'SERVICE_UNAVAILABLE', turn_id: 't1' }) },
+    ]);
     expect(live.state.closed!.code).toBe(1012);
     expect(await gateway.exited).toBe(0);
     const ms = Date.now() - signalled!;

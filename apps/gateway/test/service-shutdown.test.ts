@@ -4,10 +4,26 @@ import { join } from 'node:path';
 import { LANGUAGE_CODES, TTS_LIMITS } from '@parley/contracts';
 import { writeTinyPiperVoice } from '@parley/models/fixtures/piper';
 import { writeTinyWhisperModel } from '@parley/models/fixtures/whisper';
-import { freePort, metricValue, spawnService, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
+import {
+  freePort,
+  metricValue,
+  spawnService,
+  startNatsServer,
+  waitUntil,
+  type SpawnedService,
+  type TestNatsServer,
+} from '@parley/service-kit/testing';
 import { recordReliabilityCase } from '../../../tooling/reliability.js';
 import { waitForModel } from './system-support.js';
-import { makeSpeech, postForm, replicaTakingRequest, startTestGateway, STT_SERVICE_MAIN, TTS_SERVICE_MAIN, type TestGateway } from './support.js';
+import {
+  makeSpeech,
+  postForm,
+  replicaTakingRequest,
+  startTestGateway,
+  STT_SERVICE_MAIN,
+  TTS_SERVICE_MAIN,
+  type TestGateway,
+} from './support.js';
 
 interface Replica {
   service: SpawnedService;
@@ -41,7 +57,11 @@ describe('an stt or tts replica shut down (SIGTERM) mid-request', () => {
     const env: Record<string, string> =
       kind === 'stt'
         ? { STT_MODEL_PATH: join(dir, 'whisper.bin'), STT_HTTP_PORT: String(port), STT_THREADS: '1' }
-        : { TTS_VOICES: await readFile(join(dir, 'voices.json'), 'utf8'), TTS_HTTP_PORT: String(port), TTS_THREADS: '1' };
+        : {
+            TTS_VOICES: await readFile(join(dir, 'voices.json'), 'utf8'),
+            TTS_HTTP_PORT: String(port),
+            TTS_THREADS: '1',
+          };
     const replica = {
       service: spawnService(`${kind}-service-${index}`, kind === 'stt' ? STT_SERVICE_MAIN : TTS_SERVICE_MAIN, {
         NATS_URL: nats.url,
@@ -52,7 +72,11 @@ describe('an stt or tts replica shut down (SIGTERM) mid-request', () => {
       metricsUrl: `http://127.0.0.1:${port}/metrics`,
     };
     replicas[kind].push(replica);
-    await waitUntil(async () => (await metric(replica, 'parley_model_loaded', {})) === 1, `${kind} replica ${index} to load`, 90_000);
+    await waitUntil(
+      async () => (await metric(replica, 'parley_model_loaded', {})) === 1,
+      `${kind} replica ${index} to load`,
+      90_000,
+    );
     return replica;
   }
 
@@ -62,7 +86,12 @@ describe('an stt or tts replica shut down (SIGTERM) mid-request', () => {
    * however fast its engine is.
    */
   async function frozenTaker(kind: 'stt' | 'tts'): Promise<Replica> {
-    await waitUntil(() => replicaTakingRequest(nats.monitorUrl!, kind), `a ${kind} replica to take the request`, 20_000, 1);
+    await waitUntil(
+      () => replicaTakingRequest(nats.monitorUrl!, kind),
+      `a ${kind} replica to take the request`,
+      20_000,
+      1,
+    );
     for (const r of replicas[kind]) r.service.child.kill('SIGSTOP');
     const pid = await replicaTakingRequest(nats.monitorUrl!, kind);
     const taker = replicas[kind].find((r) => r.service.child.pid === pid);
@@ -83,9 +112,14 @@ describe('an stt or tts replica shut down (SIGTERM) mid-request', () => {
     dir = await mkdtemp(join(tmpdir(), 'parley-service-shutdown-'));
     await writeTinyWhisperModel(join(dir, 'whisper.bin'));
     const voice = await writeTinyPiperVoice(join(dir, 'voice'));
-    await writeFile(join(dir, 'voices.json'), JSON.stringify([{ id: 'tiny', languages: LANGUAGE_CODES, model: voice.model, tokens: voice.tokens }]));
+    await writeFile(
+      join(dir, 'voices.json'),
+      JSON.stringify([{ id: 'tiny', languages: LANGUAGE_CODES, model: voice.model, tokens: voice.tokens }]),
+    );
     // A long upload (a transcription that lasts) and a short one.
-    longSpeech = await readFile(makeSpeech(dir, 'I would like to practise my Spanish with you today, if you have the time. '.repeat(12)).wav);
+    longSpeech = await readFile(
+      makeSpeech(dir, 'I would like to practise my Spanish with you today, if you have the time. '.repeat(12)).wav,
+    );
     shortSpeech = await readFile(makeSpeech(await mkdtemp(join(dir, 'short-')), 'Hello there.').wav);
     await Promise.all([startReplica('stt', 1), startReplica('stt', 2), startReplica('tts', 1), startReplica('tts', 2)]);
     gateway = await startTestGateway(nats.url);
@@ -101,18 +135,29 @@ describe('an stt or tts replica shut down (SIGTERM) mid-request', () => {
   });
 
   it('tts: the synthesis under way is finished while a new one is served by the other replica', async () => {
-    const input = Array.from({ length: 200 }, (_, i) => `Sentence number ${i + 1} is here.`).join(' ').slice(0, TTS_LIMITS.maxTextChars);
+    const input = Array.from({ length: 200 }, (_, i) => `Sentence number ${i + 1} is here.`)
+      .join(' ')
+      .slice(0, TTS_LIMITS.maxTextChars);
     const long = fetch(`${gateway.url}/v1/audio/speech`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ model: 'tts-1', voice: 'alloy', input: input.slice(0, input.lastIndexOf('.') + 1), speed: 0.25, response_format: 'pcm' }),
+      body: JSON.stringify({
+        model: 'tts-1',
+        voice: 'alloy',
+        input: input.slice(0, input.lastIndexOf('.') + 1),
+        speed: 0.25,
+        response_format: 'pcm',
+      }),
     });
     const working = await frozenTaker('tts');
     const other = replicas.tts.find((r) => r !== working)!;
     const started = Date.now();
     await terminate(working);
 
-    const okBefore = await metric(other, 'parley_request_duration_seconds_count', { operation: 'synthesize', outcome: 'ok' });
+    const okBefore = await metric(other, 'parley_request_duration_seconds_count', {
+      operation: 'synthesize',
+      outcome: 'ok',
+    });
     const during = await fetch(`${gateway.url}/v1/audio/speech`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -120,7 +165,9 @@ describe('an stt or tts replica shut down (SIGTERM) mid-request', () => {
     });
     expect(during.status).toBe(200);
     expect((await during.arrayBuffer()).byteLength).toBeGreaterThan(44);
-    expect(await metric(other, 'parley_request_duration_seconds_count', { operation: 'synthesize', outcome: 'ok' })).toBe(okBefore + 1);
+    expect(
+      await metric(other, 'parley_request_duration_seconds_count', { operation: 'synthesize', outcome: 'ok' }),
+    ).toBe(okBefore + 1);
 
     // The long synthesis ends normally (a cut stream would make the read fail).
     const res = await long;
@@ -135,22 +182,36 @@ describe('an stt or tts replica shut down (SIGTERM) mid-request', () => {
       kind: 'fault',
       target: 'POST /v1/audio/speech',
       input: 'SIGTERM the tts-service replica mid-synthesis (SHUTDOWN_GRACE_MS 20 s, 2 replicas)',
-      outcome: 'the synthesis under way streams to its end (drained); a synthesis sent meanwhile gets 200 from the other replica',
+      outcome:
+        'the synthesis under way streams to its end (drained); a synthesis sent meanwhile gets 200 from the other replica',
       ms: Date.now() - started,
     });
   }, 120_000);
 
   it('stt: the transcription under way is finished while a new one is served by the other replica', async () => {
-    const long = postForm(`${gateway.url}/v1/audio/transcriptions`, { model: 'whisper-1', language: 'en' }, { field: 'file', name: 'long.wav', bytes: longSpeech });
+    const long = postForm(
+      `${gateway.url}/v1/audio/transcriptions`,
+      { model: 'whisper-1', language: 'en' },
+      { field: 'file', name: 'long.wav', bytes: longSpeech },
+    );
     const working = await frozenTaker('stt');
     const other = replicas.stt.find((r) => r !== working)!;
     const started = Date.now();
     await terminate(working);
 
-    const okBefore = await metric(other, 'parley_request_duration_seconds_count', { operation: 'transcribe', outcome: 'ok' });
-    const during = await postForm(`${gateway.url}/v1/audio/transcriptions`, { model: 'whisper-1', language: 'en' }, { field: 'file', name: 'short.wav', bytes: shortSpeech });
+    const okBefore = await metric(other, 'parley_request_duration_seconds_count', {
+      operation: 'transcribe',
+      outcome: 'ok',
+    });
+    const during = await postForm(
+      `${gateway.url}/v1/audio/transcriptions`,
+      { model: 'whisper-1', language: 'en' },
+      { field: 'file', name: 'short.wav', bytes: shortSpeech },
+    );
     expect(during.status).toBe(200);
-    expect(await metric(other, 'parley_request_duration_seconds_count', { operation: 'transcribe', outcome: 'ok' })).toBe(okBefore + 1);
+    expect(
+      await metric(other, 'parley_request_duration_seconds_count', { operation: 'transcribe', outcome: 'ok' }),
+    ).toBe(okBefore + 1);
 
     const res = await long;
     expect(res.status).toBe(200);
@@ -164,7 +225,8 @@ describe('an stt or tts replica shut down (SIGTERM) mid-request', () => {
       kind: 'fault',
       target: 'POST /v1/audio/transcriptions',
       input: 'SIGTERM the stt-service replica mid-transcription (SHUTDOWN_GRACE_MS 20 s, 2 replicas)',
-      outcome: 'the transcription under way answers 200 with its text (drained); a transcription sent meanwhile gets 200 from the other replica',
+      outcome:
+        'the transcription under way answers 200 with its text (drained); a transcription sent meanwhile gets 200 from the other replica',
       ms: Date.now() - started,
     });
   }, 120_000);

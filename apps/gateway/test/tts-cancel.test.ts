@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { cancelSubject, LANGUAGE_CODES, TTS_LIMITS } from '@parley/contracts';
 import { writeTinyPiperVoice } from '@parley/models/fixtures/piper';
-import { freePort, metricValue, spawnService, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
+import {
+  freePort,
+  metricValue,
+  spawnService,
+  startNatsServer,
+  waitUntil,
+  type SpawnedService,
+  type TestNatsServer,
+} from '@parley/service-kit/testing';
 import { recordReliabilityCase } from '../../../tooling/reliability.js';
 import { waitForModel } from './system-support.js';
 import { spawnGateway, TTS_SERVICE_MAIN } from './support.js';
@@ -12,7 +20,8 @@ import { spawnGateway, TTS_SERVICE_MAIN } from './support.js';
 /** As many short sentences as the input limit allows: far more speech than one sentence. */
 function longInput(): { text: string; sentences: number } {
   const parts: string[] = [];
-  for (let i = 1; (parts.join(' ') + ` Sentence number ${i} is here.`).length <= TTS_LIMITS.maxTextChars; i++) parts.push(`Sentence number ${i} is here.`);
+  for (let i = 1; (parts.join(' ') + ` Sentence number ${i} is here.`).length <= TTS_LIMITS.maxTextChars; i++)
+    parts.push(`Sentence number ${i} is here.`);
   return { text: parts.join(' '), sentences: parts.length };
 }
 
@@ -34,12 +43,18 @@ describe('a client leaving mid-speech (/v1/audio/speech)', () => {
 
   /** Whether some client of the broker listens on a tts cancel subject (the server's /subsz monitoring). */
   const cancelListened = async () => {
-    const subs = (await (await fetch(`${nats.monitorUrl}/subsz?subs=1`)).json()) as { subscriptions_list?: Array<{ subject: string }> };
+    const subs = (await (await fetch(`${nats.monitorUrl}/subsz?subs=1`)).json()) as {
+      subscriptions_list?: Array<{ subject: string }>;
+    };
     // (not this test's own wildcard watcher)
-    return (subs.subscriptions_list ?? []).some((sub) => sub.subject.startsWith(cancelSubject('tts', '')) && sub.subject !== cancelSubject('tts', '>'));
+    return (subs.subscriptions_list ?? []).some(
+      (sub) => sub.subject.startsWith(cancelSubject('tts', '')) && sub.subject !== cancelSubject('tts', '>'),
+    );
   };
-  const metric = async (name: string, labels: Record<string, string> = {}) => metricValue(await (await fetch(metricsUrl)).text(), name, labels);
-  const ended = (outcome: string) => metric('parley_request_duration_seconds_count', { operation: 'synthesize', outcome });
+  const metric = async (name: string, labels: Record<string, string> = {}) =>
+    metricValue(await (await fetch(metricsUrl)).text(), name, labels);
+  const ended = (outcome: string) =>
+    metric('parley_request_duration_seconds_count', { operation: 'synthesize', outcome });
 
   beforeAll(async () => {
     nats = await startNatsServer({ monitor: true });
@@ -72,7 +87,11 @@ describe('a client leaving mid-speech (/v1/audio/speech)', () => {
   it('cancels the synthesis in the tts-service: it ends `cancelled` and the engine stops after at most the sentence under way', async () => {
     const input = longInput();
     expect(input.sentences).toBeGreaterThan(100);
-    const before = { cancelled: await ended('cancelled'), ok: await ended('ok'), stops: await metric('parley_cancel_to_stop_seconds_count', { operation: 'synthesize' }) };
+    const before = {
+      cancelled: await ended('cancelled'),
+      ok: await ended('ok'),
+      stops: await metric('parley_cancel_to_stop_seconds_count', { operation: 'synthesize' }),
+    };
     // The gateway's cancel for this synthesis, as it crosses the broker.
     const cancels = watcher.subscribe(cancelSubject('tts', '>'), { max: 1 });
     const cancelSeen = (async () => {
@@ -100,12 +119,19 @@ describe('a client leaving mid-speech (/v1/audio/speech)', () => {
     client.abort();
     await response.then((res) => res.body?.cancel()).catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
-    const subject = await Promise.race([cancelSeen, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 10_000)))]);
+    const subject = await Promise.race([
+      cancelSeen,
+      new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 10_000))),
+    ]);
     clearTimeout(timer);
     tts.child.kill('SIGCONT');
     expect(subject).toMatch(/\.tts\.cancel\./);
 
-    await waitUntil(async () => (await ended('cancelled')) > before.cancelled || (await ended('ok')) > before.ok, 'the synthesis to end in the tts-service', 20_000);
+    await waitUntil(
+      async () => (await ended('cancelled')) > before.cancelled || (await ended('ok')) > before.ok,
+      'the synthesis to end in the tts-service',
+      20_000,
+    );
     const ms = Date.now() - started;
     expect(await ended('cancelled')).toBe(before.cancelled + 1);
     expect(await ended('ok')).toBe(before.ok);
@@ -114,12 +140,17 @@ describe('a client leaving mid-speech (/v1/audio/speech)', () => {
 
     // The engine itself stopped: its own account, logged when the native generation ended.
     const account = (await waitUntil(
-      () => /synthesis cancelled after (\d+) sentence\(s\); the engine synthesized (\d+) more after the cancel/.exec(tts.output()),
+      () =>
+        /synthesis cancelled after (\d+) sentence\(s\); the engine synthesized (\d+) more after the cancel/.exec(
+          tts.output(),
+        ),
       'the engine to report how it stopped',
       20_000,
     )) as RegExpExecArray;
     const [synthesized, afterCancel] = [Number(account[1]), Number(account[2])];
-    console.log(`${input.sentences} sentences asked for; cancelled after ${synthesized}, ${afterCancel} more from the engine after the cancel`);
+    console.log(
+      `${input.sentences} sentences asked for; cancelled after ${synthesized}, ${afterCancel} more from the engine after the cancel`,
+    );
     expect(synthesized).toBeLessThan(input.sentences);
     expect(afterCancel).toBeLessThanOrEqual(1);
     recordReliabilityCase({
@@ -127,7 +158,8 @@ describe('a client leaving mid-speech (/v1/audio/speech)', () => {
       kind: 'fault',
       target: 'POST /v1/audio/speech',
       input: 'the client disconnects while a 5000-character input (176 sentences) is being synthesized',
-      outcome: 'the gateway publishes the cancel; the tts-service ends the request cancelled (not ok) and its engine stops after at most the sentence under way',
+      outcome:
+        'the gateway publishes the cancel; the tts-service ends the request cancelled (not ok) and its engine stops after at most the sentence under way',
       ms,
     });
   }, 120_000);

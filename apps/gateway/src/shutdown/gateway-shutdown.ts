@@ -25,9 +25,17 @@ export class GatewayShutdown {
   async drainThenStop(): Promise<void> {
     this.drain.begin();
     const graceMs = this.config.shutdownGraceMs;
-    this.logger.log(`draining: ${this.drain.work.count} turn(s) and ${this.live.openCount} live socket(s) under way, waiting up to ${graceMs} ms`);
-    const failure = new ParleyError('SERVICE_UNAVAILABLE', 'the gateway replica shut down before finishing this turn; try again');
-    const [drained] = await Promise.all([this.drain.work.settled(graceMs), this.live.closeAfterTurns(graceMs, failure)]);
+    this.logger.log(
+      `draining: ${this.drain.work.count} turn(s) and ${this.live.openCount} live socket(s) under way, waiting up to ${graceMs} ms`,
+    );
+    const failure = new ParleyError(
+      'SERVICE_UNAVAILABLE',
+      'the gateway replica shut down before finishing this turn; try again',
+    );
+    const [drained] = await Promise.all([
+      this.drain.work.settled(graceMs),
+      this.live.closeAfterTurns(graceMs, failure),
+    ]);
     if (!drained) {
       this.logger.warn(`grace period over: ending ${this.drain.work.count} turn(s) still under way`);
       this.drain.work.stopAll(failure);
