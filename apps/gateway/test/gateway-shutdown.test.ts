@@ -155,6 +155,9 @@ describe('a gateway replica shut down (SIGTERM) mid-turn', () => {
       10,
     )) as Response;
     expect(ready.status).toBe(503);
+    // The health routes still answer (probes must see the replica), only readiness says no.
+    expect(await ready.json()).toMatchObject({ status: 'degraded', models: expect.any(Object) });
+    expect((await fetch(`${url}/api/health`)).status).toBe(200);
     const readyz = await fetch(`${url}/readyz`);
     expect({ status: readyz.status, body: await readyz.json() }).toEqual({
       status: 503,
