@@ -62,6 +62,7 @@ export interface GatewayConfig {
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const read = (name: string, fallback: number, range?: { min?: number; max?: number }) =>
     envInt(name, fallback, range, env);
+  const shutdownGraceMs = read('SHUTDOWN_GRACE_MS', DEFAULT_SHUTDOWN_GRACE_MS, { min: 0, max: 600_000 });
   return {
     port: read('PORT', 8000, { min: 0, max: 65535 }),
     historyTurns: read('HISTORY_TURNS', 10, { min: 0, max: 50 }),
@@ -88,8 +89,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     liveIdleTimeoutMs: read('LIVE_IDLE_TIMEOUT_S', 300, { min: 1 }) * 1000,
     liveMaxConnectionsPerClient: read('LIVE_MAX_CONNECTIONS_PER_CLIENT', 4, { min: 1 }),
     liveSttTimeoutMs: read('LIVE_STT_TIMEOUT_MS', 3_000, { min: 500 }),
-    shutdownGraceMs: read('SHUTDOWN_GRACE_MS', DEFAULT_SHUTDOWN_GRACE_MS, { min: 0, max: 600_000 }),
-    liveShutdownGraceMs: read('LIVE_SHUTDOWN_GRACE_MS', read('SHUTDOWN_GRACE_MS', DEFAULT_SHUTDOWN_GRACE_MS, { min: 0 }), { min: 0 }),
+    shutdownGraceMs,
+    liveShutdownGraceMs: read('LIVE_SHUTDOWN_GRACE_MS', shutdownGraceMs, { min: 0 }),
     tls: tlsFiles(env),
   };
 }
