@@ -49,7 +49,7 @@ describe('load and soak scripts (smoke runs)', () => {
       expect([
         name,
         Number.isFinite(service.slope_kib_per_100_turns),
-        Number.isFinite(service.last_half_slope_kib_per_100_turns),
+        Number.isFinite(service.peak_slope_kib_per_100_turns),
         service.samples_after_warmup > 2,
       ]).toEqual([name, true, true, true]);
       // Every sample has the whole RSS and its anonymous part, the latter smaller.
@@ -57,7 +57,7 @@ describe('load and soak scripts (smoke runs)', () => {
       expect([name, service.series.at(-1)[0], sane]).toEqual([name, 50, true]);
       expect(run.stdout).toMatch(
         new RegExp(
-          `\\| ${name} \\| [\\d.]+ → [\\d.]+ MiB \\| [\\d.]+ / [\\d.]+ / [\\d.]+ MiB \\| -?[\\d.]+ \\| -?[\\d.]+ \\| (stable|growing) \\|`,
+          `\\| ${name} \\| [\\d.]+ → [\\d.]+ MiB \\| [\\d.]+ / [\\d.]+ / [\\d.]+ MiB \\| -?[\\d.]+ \\| [\\d., ]+ \\| -?[\\d.]+ \\| (stable|growing) \\|`,
         ),
       );
     }

@@ -4,9 +4,10 @@
 // service is sampled (all of it, and its anonymous part: heaps, where a leak grows; file pages
 // such as memory-mapped models come and go with the machine's memory pressure). After a warm-up
 // (caches, JIT, allocator pools fill), a service that does not leak stops growing: the
-// least-squares slope of its anonymous RSS over the turns, in KiB per 100 turns, says so: over
-// everything after the warm-up, and over the last half of the run (the verdict: "stops growing"
-// is about the end of the run, after allocators and caches have settled).
+// least-squares slope of its anonymous RSS over the turns, in KiB per 100 turns, says so. The
+// verdict reads the slope of the peaks (the highest sample of each fifth of the run after the
+// warm-up): garbage collection makes RSS a saw-tooth whose dips say nothing, while a leak raises
+// every peak above the one before.
 // Rate limit and per-client stream cap are off for the run (one client, many turns).
 //
 //   node bench/soak.mjs [--turns=1000] [--warmup=<10% of turns, at least 10>] [--max-slope-kib=1024]
@@ -20,6 +21,8 @@ import { mib, numberArg, progressLog, withStack } from './lib/script-run.mjs';
 const TURNS = Math.round(numberArg('turns', 1000));
 const WARMUP = Math.round(numberArg('warmup', Math.max(10, Math.round(TURNS / 10))));
 const MAX_SLOPE_KIB = numberArg('max-slope-kib', 1024);
+/** The run after the warm-up is cut into this many windows; the verdict reads their peaks. */
+const WINDOWS = 5;
 /** RSS samples: about 50 over the run. */
 const SAMPLE_EVERY = Math.max(1, Math.floor(TURNS / 50));
 const SERVICES = ['gateway', 'llm-service', 'stt-service', 'tts-service'];
@@ -73,7 +76,15 @@ const report = await withStack('soak', async (stack, models) => {
       return perTurn === undefined ? undefined : +(perTurn * 100).toFixed(1);
     };
     const kib = kibPer100(after);
-    const tail = kibPer100(after.filter(([turn]) => turn >= TURNS / 2));
+    // Each window's peak, placed at the window's middle turn.
+    const span = (TURNS - WARMUP) / WINDOWS;
+    const peaks = Array.from({ length: WINDOWS }, (_, w) => {
+      const inWindow = after.filter(
+        ([turn]) => turn >= WARMUP + w * span && (turn < WARMUP + (w + 1) * span || w === WINDOWS - 1),
+      );
+      return inWindow.length ? [WARMUP + (w + 0.5) * span, Math.max(...inWindow.map(([, kib]) => kib))] : undefined;
+    }).filter(Boolean);
+    const peakSlope = kibPer100(peaks);
     services[name] = {
       rss_mib_start: mib(samples[name][0][1]),
       rss_mib_end: mib(samples[name].at(-1)[1]),
@@ -81,9 +92,10 @@ const report = await withStack('soak', async (stack, models) => {
       anon_mib_after_warmup: mib((after[0]?.[1] ?? 0) * 1024),
       anon_mib_end: mib(samples[name].at(-1)[2]),
       slope_kib_per_100_turns: kib,
-      last_half_slope_kib_per_100_turns: tail,
+      peak_slope_kib_per_100_turns: peakSlope,
+      peaks_mib: peaks.map(([, kib]) => mib(kib * 1024)),
       samples_after_warmup: after.length,
-      verdict: tail === undefined ? 'too few samples' : tail <= MAX_SLOPE_KIB ? 'stable' : 'growing',
+      verdict: peakSlope === undefined ? 'too few samples' : peakSlope <= MAX_SLOPE_KIB ? 'stable' : 'growing',
       series: samples[name].map(([turn, rss, anon]) => [turn, mib(rss), mib(anon)]),
     };
   }
@@ -101,16 +113,16 @@ const report = await withStack('soak', async (stack, models) => {
 console.log(`## Soak: ${report.turns} spoken turns (speak-stream) one after another\n`);
 console.log(`Edge limits raised for the run: RATE_LIMIT_PER_MINUTE=0, MAX_STREAMS_PER_CLIENT=0 (0 = off).`);
 console.log(
-  `Slope: least squares over the anonymous-RSS samples after the ${report.warmup}-turn warm-up, and over the last half of the run; ` +
-    `"stable" when the last half grows at most ${report.max_slope_kib} KiB per 100 turns.\n`,
+  `Slope: least squares over the anonymous-RSS samples after the ${report.warmup}-turn warm-up, and over the peaks of its ${WINDOWS} windows; ` +
+    `"stable" when the peaks grow at most ${report.max_slope_kib} KiB per 100 turns.\n`,
 );
 console.log(
-  `| service | RSS start → end | anonymous RSS start / after warm-up / end | slope after warm-up (KiB / 100 turns) | slope, last half | verdict |\n|---|---|---|---|---|---|`,
+  `| service | RSS start → end | anonymous RSS start / after warm-up / end | slope after warm-up (KiB / 100 turns) | peaks (MiB) | slope of the peaks | verdict |\n|---|---|---|---|---|---|---|`,
 );
 for (const [name, s] of Object.entries(report.services)) {
   console.log(
     `| ${name} | ${s.rss_mib_start} → ${s.rss_mib_end} MiB | ${s.anon_mib_start} / ${s.anon_mib_after_warmup} / ${s.anon_mib_end} MiB | ` +
-      `${s.slope_kib_per_100_turns ?? 'n/a'} | ${s.last_half_slope_kib_per_100_turns ?? 'n/a'} | ${s.verdict} |`,
+      `${s.slope_kib_per_100_turns ?? 'n/a'} | ${s.peaks_mib.join(', ')} | ${s.peak_slope_kib_per_100_turns ?? 'n/a'} | ${s.verdict} |`,
   );
 }
 console.log(`\nRSS over time (turn: RSS/anonymous MiB):`);
