@@ -51,12 +51,12 @@ import { GATEWAY_CONFIG } from './tokens.js';
 import { DrainMiddleware } from './shutdown/drain.middleware.js';
 import { GatewayDrain } from './shutdown/gateway-drain.js';
 import { GatewayShutdown } from './shutdown/gateway-shutdown.js';
-import { LiveAdmission } from './live/live-admission.js';
+import { UpgradeAdmission } from './live/live-admission.js';
+import { RealtimeWsGateway } from './realtime/realtime.ws-gateway.js';
 import { LiveConversationFactory } from './live/live-conversation.factory.js';
 import { LiveGatewayMetrics } from './live/live-metrics.js';
 import { LiveTurns } from './live/live-turns.js';
 import { LiveWsGateway } from './live/live.ws-gateway.js';
-import { DefaultUpgradeAccess, UPGRADE_ACCESS } from './live/upgrade-access.js';
 import { SttLiveClient } from './services/stt-live.client.js';
 import { AudioSpeechHttpController } from './openai/audio-speech.http.controller.js';
 import { AudioSpeechUseCase } from './openai/audio-speech.use-case.js';
@@ -67,6 +67,8 @@ import { ChatCompletionsHttpController } from './openai/chat-completions.http.co
 import { ChatCompletionsUseCase } from './openai/chat-completions.use-case.js';
 import { ModelsHttpController } from './openai/models.http.controller.js';
 import { SPEECH_STREAM } from './openai/speech-stream.port.js';
+import { AUDIO_ENCODER } from './openai/audio-encoder.port.js';
+import { FfmpegAudioEncoder } from './openai/ffmpeg-audio-encoder.js';
 import { OpenApiHttpController } from './openapi/openapi.http.controller.js';
 import { TtsVoicesClient } from './voices/tts-voices.client.js';
 import { VoicesHttpController } from './voices/voices.http.controller.js';
@@ -155,17 +157,18 @@ export class GatewayModule implements NestModule {
         // Live conversation (WebSocket).
         SttLiveClient,
         LiveTurns,
-        LiveAdmission,
-        { provide: UPGRADE_ACCESS, useFactory: () => new DefaultUpgradeAccess() },
+        UpgradeAdmission,
         { provide: LiveGatewayMetrics, inject: [ServiceMetrics], useFactory: (metrics: ServiceMetrics) => new LiveGatewayMetrics(metrics) },
         LiveConversationFactory,
         LiveWsGateway,
+        RealtimeWsGateway,
         TurnMetrics,
         TtsVoicesClient,
         EdgeAccess,
         // The OpenAI-compatible routes, over the same NATS clients.
         { provide: CHAT_MODEL, useExisting: LlmClient },
         { provide: SPEECH_STREAM, useExisting: TtsClient },
+        { provide: AUDIO_ENCODER, inject: [GATEWAY_CONFIG], useFactory: (config: GatewayConfig) => new FfmpegAudioEncoder(config.ffmpegPath) },
         ChatCompletionsUseCase,
         AudioTranscriptionsUseCase,
         AudioSpeechUseCase,

@@ -26,6 +26,8 @@ export interface GatewayConfig {
   edge: EdgeConfig;
   /** Largest upload accepted (bytes). */
   uploadMaxBytes: number;
+  /** ffmpeg, which encodes /v1/audio/speech as mp3, opus, aac or flac (FFMPEG_BIN). */
+  ffmpegPath: string;
   sttTimeoutMs: number;
   ttsFirstReplyTimeoutMs: number;
   ttsIdleTimeoutMs: number;
@@ -43,8 +45,6 @@ export interface GatewayConfig {
   publicDir: string;
   /** A live socket with no audio and no message for this long is closed (1000). */
   liveIdleTimeoutMs: number;
-  /** Live sockets one client (address) may hold at once; more are refused with 429. */
-  liveMaxConnectionsPerClient: number;
   /** The stt-service's live stream: silence this long (it sends heartbeats every second) means its replica is gone. */
   liveSttTimeoutMs: number;
   /**
@@ -78,6 +78,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     rateLimitPerMinute: read('RATE_LIMIT_PER_MINUTE', 120, { min: 0 }),
     edge: loadEdgeConfig(env),
     uploadMaxBytes: read('UPLOAD_MAX_BYTES', 25 * 1024 * 1024),
+    ffmpegPath: env.FFMPEG_BIN || 'ffmpeg',
     sttTimeoutMs: read('STT_TIMEOUT_MS', 60_000),
     ttsFirstReplyTimeoutMs: read('TTS_FIRST_REPLY_TIMEOUT_MS', 20_000),
     ttsIdleTimeoutMs: read('TTS_IDLE_TIMEOUT_MS', 10_000),
@@ -87,7 +88,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     // The web client shipped with the gateway (apps/gateway/public), unless PUBLIC_DIR says otherwise.
     publicDir: env.PUBLIC_DIR ?? fileURLToPath(new URL('../public', import.meta.url)),
     liveIdleTimeoutMs: read('LIVE_IDLE_TIMEOUT_S', 300, { min: 1 }) * 1000,
-    liveMaxConnectionsPerClient: read('LIVE_MAX_CONNECTIONS_PER_CLIENT', 4, { min: 1 }),
     liveSttTimeoutMs: read('LIVE_STT_TIMEOUT_MS', 3_000, { min: 500 }),
     shutdownGraceMs,
     liveShutdownGraceMs: read('LIVE_SHUTDOWN_GRACE_MS', shutdownGraceMs, { min: 0 }),

@@ -5,7 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { serviceLogger } from '@parley/service-kit';
 import { GatewayModule } from './app.module.js';
-import { LiveAdmission } from './live/live-admission.js';
+import { UpgradeAdmission } from './live/live-admission.js';
 import { LiveWsAdapter } from './live/live-ws.adapter.js';
 import type { GatewayConfig } from './config.js';
 import { applyBrowserEdge } from './edge/browser-edge.js';
@@ -20,7 +20,7 @@ export interface GatewayProcessOptions {
 export async function startGateway(config: GatewayConfig, options: GatewayProcessOptions = {}): Promise<INestApplication> {
   const httpsOptions = config.tls ? { cert: readFileSync(config.tls.certPath), key: readFileSync(config.tls.keyPath) } : undefined;
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), { logger: serviceLogger('gateway'), httpsOptions });
-  app.useWebSocketAdapter(new LiveWsAdapter(app, app.get(LiveAdmission)));
+  app.useWebSocketAdapter(new LiveWsAdapter(app, app.get(UpgradeAdmission)));
   if (options.drainOnSigterm) {
     // SIGTERM (Kubernetes stopping the pod) drains first; the other signals close at once.
     app.enableShutdownHooks(['SIGINT', 'SIGHUP', 'SIGQUIT']);

@@ -33,11 +33,13 @@ describe('API keys', () => {
     expect(() => new ApiKeys(['sha256:abc'])).toThrow(/entry 1 starts with sha256: but is not 64 hex digits/);
   });
 
-  it('reads the key from the Bearer header, else from ?api_key=', () => {
+  it('reads the key from the Bearer header, else from ?api_key=, else from the openai-insecure-api-key subprotocol', () => {
     expect(presentedApiKey(request('/v1/models', { authorization: 'Bearer abc.def' }))).toBe('abc.def');
     expect(presentedApiKey(request('/api/conversation/live?language=es&api_key=k%2B1'))).toBe('k+1');
     expect(presentedApiKey(request('/api/conversation/live?api_key=from-query', { authorization: 'Bearer from-header' }))).toBe('from-header');
     expect(presentedApiKey(request('/api/conversation/live', { authorization: 'Basic Zm9vOmJhcg==' }))).toBeUndefined();
+    expect(presentedApiKey(request('/v1/realtime', { 'sec-websocket-protocol': 'realtime, openai-insecure-api-key.sk-1' }))).toBe('sk-1');
+    expect(presentedApiKey(request('/v1/realtime', { 'sec-websocket-protocol': 'realtime' }))).toBeUndefined();
   });
 
   it('redacts api_key from URLs', () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
 import type { GatewayConfig } from '../src/config.js';
 import type { EdgeConfig } from '../src/edge/edge-config.js';
 import { loadGatewayConfig } from '../src/config.js';
@@ -34,6 +35,26 @@ export async function statusesOf(count: number, send: () => Promise<Response>): 
     statuses.push(res.status);
   }
   return statuses;
+}
+
+/** How a WebSocket upgrade went: `upgraded` (then closed again), or the HTTP answer that refused it. */
+export function upgradeOutcome(
+  url: string,
+  options: { headers?: Record<string, string>; protocols?: string[]; rejectUnauthorized?: boolean } = {},
+): Promise<'upgraded' | { status: number; headers: Record<string, string | string[] | undefined>; body: any }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, options.protocols ?? [], { headers: options.headers, rejectUnauthorized: options.rejectUnauthorized });
+    socket.once('open', () => {
+      socket.close();
+      resolve('upgraded');
+    });
+    socket.once('unexpected-response', (_request, response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: JSON.parse(body) }));
+    });
+    socket.once('error', reject);
+  });
 }
 
 export type { TestGateway };

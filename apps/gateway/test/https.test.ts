@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNatsServer, type TestNatsServer } from '@parley/service-kit/testing';
 import WebSocket from 'ws';
-import { run, startTestGateway, type TestGateway } from './support.js';
+import { selfSignedCertificate, startTestGateway, type TestGateway } from './support.js';
 
 /**
  * TLS_CERT/TLS_KEY: the gateway serves HTTPS and the live socket as WSS (browsers give the
@@ -18,10 +18,7 @@ describe('HTTPS and WSS when TLS_CERT and TLS_KEY are set', () => {
   beforeAll(async () => {
     nats = await startNatsServer();
     dir = await mkdtemp(join(tmpdir(), 'parley-tls-'));
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost']);
-    gateway = await startTestGateway(nats.url, { tls: { certPath: cert, keyPath: key } });
+    gateway = await startTestGateway(nats.url, { tls: selfSignedCertificate(dir) });
   });
 
   afterAll(async () => {

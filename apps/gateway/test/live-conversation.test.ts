@@ -8,6 +8,7 @@ import { concatPcm, samplesToMs, silencePcm, spokenPcm, wavFile } from '@parley/
 import { writeTinyWhisperModel } from '@parley/models/fixtures/whisper';
 import { freePort, metricValue, spawnService, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
 import { LiveSocket, upgradeRefusal, type ServerEvent } from './live-support.js';
+import { loadGatewayConfig } from '../src/config.js';
 import { getJson, startLlmService, startTestGateway, STT_SERVICE_MAIN, TTS_SERVICE_MAIN, type TestGateway } from './support.js';
 
 const TOLERANCE_MS = 150;
@@ -81,7 +82,12 @@ describe('live conversation over a WebSocket', () => {
     });
     gateway = await startTestGateway(nats.url, { llmMaxTokens: 24 });
     liveUrl = `${gateway.url.replace('http', 'ws')}/api/conversation/live?${query}`;
-    longGateway = await startTestGateway(nats.url, { llmMaxTokens: 2000, liveMaxConnectionsPerClient: 2, liveIdleTimeoutMs: 2000 });
+    longGateway = await startTestGateway(nats.url, {
+      llmMaxTokens: 2000,
+      liveIdleTimeoutMs: 2000,
+      // The edge's stream cap counts live sockets too.
+      edge: { ...loadGatewayConfig({}).edge, maxStreamsPerClient: 2 },
+    });
     longUrl = `${longGateway.url.replace('http', 'ws')}/api/conversation/live?${query}`;
     await waitUntil(async () => {
       const { models } = (await getJson(`${gateway.url}/api/health/models`)).body;

@@ -1,4 +1,5 @@
-import { createReadStream } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -175,9 +176,18 @@ describe('the OpenAI-compatible API through the official SDK', () => {
     expect(bytes).toBeGreaterThan(0);
   });
 
-  it('refuses an unknown voice and an unsupported format with 400', async () => {
+  it('speaks as MP3 when no format is named (as OpenAI does), and as Opus in Ogg', async () => {
+    const mp3 = await client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hello there. How are you?' });
+    expect(mp3.headers.get('content-type')).toMatch(/^audio\/mpeg/);
+    expect(codecOf(Buffer.from(await mp3.arrayBuffer()))).toBe('mp3');
+    const opus = await client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hello there.', response_format: 'opus' });
+    expect(opus.headers.get('content-type')).toMatch(/^audio\/ogg/);
+    expect(codecOf(Buffer.from(await opus.arrayBuffer()))).toBe('opus');
+  });
+
+  it('refuses an unknown voice and instructions with 400', async () => {
     await expect(client.audio.speech.create({ model: 'tts-1', voice: 'nobody', input: 'Hello.' })).rejects.toMatchObject({ status: 400, error: expect.objectContaining({ message: expect.stringMatching(/unknown voice 'nobody'/) }) });
-    await expect(client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hello.', response_format: 'mp3' })).rejects.toMatchObject({ status: 400, error: expect.objectContaining({ message: expect.stringMatching(/use wav or pcm/) }) });
+    await expect(client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hello.', instructions: 'Speak slowly' })).rejects.toMatchObject({ status: 400, error: expect.objectContaining({ message: expect.stringMatching(/instructions are not supported/) }) });
   });
 
   it('refuses a wrong key with 401 on every route family', async () => {
@@ -189,6 +199,18 @@ describe('the OpenAI-compatible API through the official SDK', () => {
     await expect(wrong.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hello.' })).rejects.toMatchObject(refused);
   });
 });
+
+/** The codec ffprobe finds in an answer's bytes. */
+function codecOf(bytes: Buffer): string {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-speech-'));
+  try {
+    writeFileSync(join(dir, 'speech'), bytes);
+    const out = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', join(dir, 'speech')], { encoding: 'utf8' });
+    return out.stdout.trim();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** A generation long enough to be abandoned midway: an "endless" model (it writes until max_tokens). */
 describe('an abandoned OpenAI stream', () => {

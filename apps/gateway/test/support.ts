@@ -161,7 +161,6 @@ export function parseWav(bytes: Uint8Array) {
   return { channels, sampleRate, bitsPerSample, dataBytes, samples: dataBytes / (bitsPerSample / 8) / channels, fileBytes: view.length };
 }
 
-
 /**
  * The process (pid) whose broker connection listens for the cancel of a `service` request under
  * way: the replica that has taken it (it subscribes just before starting its work). Read from the
@@ -176,4 +175,12 @@ export async function replicaTakingRequest(monitorUrl: string, service: ServiceN
   const sockets = spawnSync('ss', ['-Htnp', 'state', 'established', `( sport = :${taker.port} )`], { encoding: 'utf8' }).stdout;
   const pid = /pid=(\d+)/.exec(sockets)?.[1];
   return pid ? Number(pid) : undefined;
+}
+
+/** A throwaway self-signed certificate for localhost (openssl), valid for a day: its PEM files in `dir`. */
+export function selfSignedCertificate(dir: string): { certPath: string; keyPath: string } {
+  const certPath = join(dir, 'cert.pem');
+  const keyPath = join(dir, 'key.pem');
+  run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=localhost']);
+  return { certPath, keyPath };
 }

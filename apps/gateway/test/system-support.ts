@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -21,6 +25,8 @@ export interface ModelServicesOptions {
   llmEnv?: Record<string, string>;
   /** Seed of the generated whisper model (each seed transcribes differently). */
   whisperSeed?: number;
+  /** The llm-service's HTTP port (its /metrics), when a test reads it. */
+  llmHttpPort?: number;
 }
 
 /** The three model services on generated models written into `dir` (one tiny voice, `tiny`, for every language). */
@@ -29,7 +35,7 @@ export async function startModelServices(natsUrl: string, dir: string, options: 
   const whisper = await writeTinyWhisperModel(join(dir, 'whisper.bin'), options.whisperSeed === undefined ? {} : { seed: options.whisperSeed });
   const voice = await writeTinyPiperVoice(join(dir, 'voice'));
   return [
-    startLlmService(natsUrl, gguf.path, await freePort(), options.llmEnv),
+    startLlmService(natsUrl, gguf.path, options.llmHttpPort ?? (await freePort()), options.llmEnv),
     spawnService('stt-service', STT_SERVICE_MAIN, { NATS_URL: natsUrl, STT_MODEL_PATH: whisper.path, STT_HTTP_PORT: String(await freePort()) }),
     spawnService('tts-service', TTS_SERVICE_MAIN, {
       NATS_URL: natsUrl,
@@ -143,5 +149,25 @@ export async function startLlmSystem(options: LlmSystemOptions = {}): Promise<Ll
       await nats.stop();
       await rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * A TLS terminator in front of `targetPort` (as an ingress in production): TLS on its own port
+ * with the given certificate, plain TCP to the target. WebSocket upgrades pass through untouched.
+ */
+export async function startTlsTerminator(targetPort: number, tls: { certPath: string; keyPath: string }): Promise<{ port: number; close(): Promise<void> }> {
+  const server = createTlsServer({ cert: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) }, (client) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

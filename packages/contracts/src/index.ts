@@ -18,3 +18,4 @@ export * from './openai.js';
 export * from './http-responses.js';
 export * from './streams.js';
 export * from './live.js';
+export * from './openai-realtime.js';

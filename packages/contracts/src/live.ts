@@ -36,6 +36,24 @@ export function liveAudioSubject(streamId: string): string {
   return `${SUBJECT_PREFIX}.stt.live.audio.${streamId}`;
 }
 
+/**
+ * How a stream finds where utterances end. `vad`: Silero voice activity detection, with this
+ * stream's own speech threshold and minimum silence when given (else the replica's STT_VAD_*
+ * settings). `manual`: no detection; the audio since the previous `commit` (or `clear`) is one
+ * utterance, ended by `commit` (push-to-talk, OpenAI Realtime's `turn_detection: null`).
+ */
+export const liveDetectionSchema = z.discriminatedUnion('mode', [
+  z.object({
+    mode: z.literal('vad'),
+    /** Speech probability above which a window is speech (Silero's threshold). */
+    threshold: z.number().min(0.05).max(0.95).optional(),
+    /** Silence this long ends an utterance. */
+    min_silence_ms: z.number().int().min(100).max(5000).optional(),
+  }),
+  z.object({ mode: z.literal('manual') }),
+]);
+export type LiveDetection = z.infer<typeof liveDetectionSchema>;
+
 export const liveOpenRequestSchema = z.object({
   /** The stream id: names the audio subject and the cancel subject. */
   request_id: requestIdSchema,
@@ -48,6 +66,7 @@ export const liveOpenRequestSchema = z.object({
   start_sample: z.number().int().nonnegative().default(0),
   /** Transcribe utterances while they grow (`partial_transcription`). */
   partials: z.boolean().default(true),
+  detection: liveDetectionSchema.default({ mode: 'vad' }),
 });
 export type LiveOpenRequest = z.input<typeof liveOpenRequestSchema>;
 
@@ -67,6 +86,8 @@ export const liveInputFrameSchema = z.discriminatedUnion('type', [
   }),
   /** Treat the audio so far as a finished utterance (push-to-talk). */
   z.object({ type: z.literal('commit') }),
+  /** Forget the utterance in progress (no final is sent for it); `manual`: forget the audio since the last commit. */
+  z.object({ type: z.literal('clear') }),
   /** "Still here" while no audio flows (the replica ends a stream silent for its idle timeout). */
   z.object({ type: z.literal('keepalive') }),
   /** No more audio: finish the utterance in progress, send its final, end the stream. */

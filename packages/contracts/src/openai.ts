@@ -81,7 +81,8 @@ export const audioSpeechRequestSchema = z.object({
   input: z.string().min(1).max(TTS_LIMITS.maxTextChars),
   /** A resident voice id, or one of OpenAI's names (alloy, ...), which mean the language's default voice. */
   voice: z.string().max(100),
-  response_format: z.enum(['wav', 'pcm', 'mp3', 'opus', 'aac', 'flac']).default('wav'),
+  /** mp3 by default, as OpenAI's (its clients save the answer as speech.mp3 when they name no format). */
+  response_format: z.enum(['wav', 'pcm', 'mp3', 'opus', 'aac', 'flac']).default('mp3'),
   speed: z.number().min(TTS_LIMITS.speed.min).max(TTS_LIMITS.speed.max).default(1),
   /** Parley extension: the language of `input` (picks the voice when `voice` is an OpenAI name); default `en`. */
   language: languageField.default('en'),

@@ -22,6 +22,8 @@ export interface TutorSettings {
   nativeLanguage: LanguageCode;
   difficulty: Difficulty;
   scenario: ScenarioId;
+  /** The client's own instructions (OpenAI Realtime's `session.instructions`), added after the tutor's. */
+  instructions?: string;
 }
 
 const DIFFICULTY_GUIDANCE: Record<Difficulty, (language: string, native: string) => string> = {
@@ -45,7 +47,7 @@ const MARKER_GUIDANCE = (language: string) =>
   `${TARGET_OPEN}...${TARGET_CLOSE} (...); write nothing else between them.`;
 
 /** The system prompt for one conversation: who the tutor is, the scenario, and how to answer. */
-export function buildSystemPrompt({ language, nativeLanguage, difficulty, scenario }: TutorSettings): string {
+export function buildSystemPrompt({ language, nativeLanguage, difficulty, scenario, instructions }: TutorSettings): string {
   const languageName = LANGUAGES[language].name;
   const native = LANGUAGES[nativeLanguage].name;
   return [
@@ -61,6 +63,7 @@ export function buildSystemPrompt({ language, nativeLanguage, difficulty, scenar
     'If the learner makes a mistake, gently show the correct form once, then keep the conversation going.',
     'End with a question or prompt that invites the learner to answer.',
     'Do not use markdown, lists or emoji.',
+    ...(instructions?.trim() ? [`Instructions from the application: ${instructions.trim()}`] : []),
   ].join(' ');
 }
 

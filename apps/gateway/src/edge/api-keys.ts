@@ -42,13 +42,25 @@ export class ApiKeys {
   }
 }
 
-/** The key a request presents: `Authorization: Bearer <key>`, else `?api_key=` (for WebSocket clients that cannot set headers). */
+/** The WebSocket subprotocol a browser's OpenAI Realtime client carries its key in (browsers cannot set headers). */
+export const KEY_SUBPROTOCOL_PREFIX = 'openai-insecure-api-key.';
+
+/**
+ * The key a request presents: `Authorization: Bearer <key>`, else `?api_key=`, else (WebSocket
+ * upgrades from browsers, as the OpenAI SDK's `OpenAIRealtimeWebSocket` sends it) the
+ * `openai-insecure-api-key.<key>` subprotocol.
+ */
 export function presentedApiKey(req: IncomingMessage): string | undefined {
   const authorization = req.headers.authorization;
   const bearer = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] : undefined;
   if (bearer) return bearer;
   const query = new URL(req.url ?? '/', 'http://gateway').searchParams.get('api_key');
-  return query || undefined;
+  if (query) return query;
+  const protocols = req.headers['sec-websocket-protocol'];
+  const carried = (typeof protocols === 'string' ? protocols.split(',') : [])
+    .map((p) => p.trim())
+    .find((p) => p.startsWith(KEY_SUBPROTOCOL_PREFIX));
+  return carried ? carried.slice(KEY_SUBPROTOCOL_PREFIX.length) || undefined : undefined;
 }
 
 /** The URL with the value of any `api_key` parameter replaced, for logs. */

@@ -4,7 +4,7 @@ import type { GatewayConfig } from '../config.js';
 import { newSessionId } from '../conversation/turn/turn-context.js';
 import { SttLiveClient } from '../services/stt-live.client.js';
 import { GATEWAY_CONFIG } from '../tokens.js';
-import { LiveConversation } from './live-conversation.js';
+import { LIVE_SOCKET_BEHAVIOUR, LiveConversation, type LiveBehaviour } from './live-conversation.js';
 import { LiveGatewayMetrics } from './live-metrics.js';
 import { LiveTurns } from './live-turns.js';
 
@@ -22,6 +22,7 @@ export class LiveConversationFactory {
   create(
     query: LiveQuery,
     socket: { send(event: string, data: object): void; close(code: number, reason: string): void },
+    behaviour: LiveBehaviour = LIVE_SOCKET_BEHAVIOUR,
     learnerSpace?: string,
   ): LiveConversation {
     const sessionId = query.session_id ?? newSessionId();
@@ -29,7 +30,7 @@ export class LiveConversationFactory {
       query,
       sessionId,
       {
-        openStt: (startSample) => this.stt.open({ language: query.language, startSample }),
+        openStt: (startSample, { detection, language }) => this.stt.open({ language, startSample, detection }),
         answer: (settings, text) => this.turns.answer(settings, text, learnerSpace),
         store: (settings, text, heard) => this.turns.store(settings, text, heard),
         send: socket.send,
@@ -37,6 +38,7 @@ export class LiveConversationFactory {
         metrics: this.metrics,
       },
       { idleTimeoutMs: this.config.liveIdleTimeoutMs, sttKeepaliveMs: 10_000 },
+      behaviour,
     );
   }
 }

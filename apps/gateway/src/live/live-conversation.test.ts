@@ -2,27 +2,34 @@ import { jest } from '@jest/globals';
 import { ParleyError, type LiveEvent } from '@parley/contracts';
 import { Observable, Subject } from 'rxjs';
 import type { SttLiveStream } from '../services/stt-live.client.js';
-import { LiveConversation, type AnswerEvent } from './live-conversation.js';
+import { LIVE_SOCKET_BEHAVIOUR, LiveConversation, type AnswerEvent, type LiveBehaviour } from './live-conversation.js';
 
 /** A WAV of `ms` at 16 kHz, base64, as `audio` events carry it. */
 const wavOf = (ms: number) => Buffer.alloc(44 + ms * 32).toString('base64');
 
 /** The rules of live turns on fakes: scripted stt events and answers the test drives. */
-function harness() {
+function harness(behaviour: LiveBehaviour = LIVE_SOCKET_BEHAVIOUR) {
   const sent: Array<{ event: string; data: Record<string, unknown> }> = [];
   const stored: Array<{ userText: string; heard: string }> = [];
   const answers: Array<{ text: string; events: Subject<AnswerEvent>; cancelled: boolean }> = [];
-  const streams: Array<{ events: Subject<LiveEvent>; audio: number[] }> = [];
+  const streams: Array<{ events: Subject<LiveEvent>; audio: number[]; options: object; cleared: number }> = [];
   const closed: number[] = [];
   const conversation = new LiveConversation(
     { language: 'en', difficulty: 'beginner', scenario: 'greeting' },
     'session-1',
     {
-      openStt: (startSample) => {
+      openStt: (startSample, options) => {
         const events = new Subject<LiveEvent>();
-        const stream = { events, audio: [startSample] };
+        const stream = { events, audio: [startSample], options, cleared: 0 };
         streams.push(stream);
-        const live: SttLiveStream = { events, audio: (offset) => stream.audio.push(offset), commit: () => undefined, keepalive: () => undefined, close: () => undefined };
+        const live: SttLiveStream = {
+          events,
+          audio: (offset) => stream.audio.push(offset),
+          commit: () => undefined,
+          clear: () => void stream.cleared++,
+          keepalive: () => undefined,
+          close: () => undefined,
+        };
         return live;
       },
       answer: (_settings, text) =>
@@ -47,6 +54,7 @@ function harness() {
       metrics: { turnEnded: () => undefined, speechEndToTranscription: () => undefined, speechEndToFirstAudio: () => undefined },
     },
     { idleTimeoutMs: 60_000, sttKeepaliveMs: 60_000 },
+    behaviour,
   );
   conversation.start();
   const stt = (event: LiveEvent) => streams.at(-1)!.events.next(event);
@@ -175,5 +183,94 @@ describe('LiveConversation', () => {
     jest.advanceTimersByTime(1100);
     expect(h.streams).toHaveLength(3);
     h.conversation.dispose();
+  });
+
+  describe('as OpenAI Realtime drives it', () => {
+    const manual: LiveBehaviour = { autoRespond: false, completeAfterPlayback: false, detection: { mode: 'manual' } };
+
+    it('holds a transcribed utterance until respond(), then answers it with the text added', () => {
+      const h = harness(manual);
+      expect(h.streams[0]!.options).toEqual({ detection: { mode: 'manual' }, language: 'en' });
+      h.utterance(1, 'Hello there', 0);
+      expect(h.answers).toHaveLength(0);
+      expect(h.names('t1')).toEqual(['speech_started', 'speech_stopped', 'transcription']);
+      expect(h.conversation.busy).toBe(false);
+      expect(h.conversation.respond('and goodbye')).toBe('answering');
+      expect(h.answers[0]!.text).toBe('Hello there and goodbye');
+      expect(h.conversation.respond()).toBe('busy');
+    });
+
+    it('answers a typed message on respond(text), and refuses respond() with nothing to answer', () => {
+      const h = harness(manual);
+      expect(h.conversation.respond()).toBe('nothing');
+      expect(h.conversation.respond('Good morning')).toBe('answering');
+      expect(h.answers[0]!.text).toBe('Good morning');
+    });
+
+    it('sends complete as soon as the answer is generated when not waiting for playback', () => {
+      const h = harness(manual);
+      h.conversation.respond('Hi');
+      h.answers[0]!.events.next({ event: 'audio', data: { seq: 0, sentence: 'Hello!', sample_rate: 16_000, audio: wavOf(5000) } });
+      h.answers[0]!.events.next({ event: 'complete', data: { full_response: 'Hello!' } });
+      return new Promise<void>((resolve) =>
+        setTimeout(() => {
+          expect(h.names('t1')).toEqual(['audio', 'complete']);
+          expect(h.stored).toEqual([{ userText: 'Hi', heard: 'Hello!' }]);
+          resolve();
+        }, 20),
+      );
+    });
+
+    it('answers a committed utterance as soon as it is transcribed when respond() came first', () => {
+      const h = harness(manual);
+      h.conversation.audio(new Uint8Array(3200));
+      h.conversation.commit();
+      expect(h.conversation.respond()).toBe('waiting');
+      expect(h.conversation.respond()).toBe('busy');
+      h.utterance(1, 'Hello there', 0);
+      expect(h.answers.map((a) => a.text)).toEqual(['Hello there']);
+    });
+
+    it('answers only the typed text when the committed utterance held no speech', () => {
+      const h = harness(manual);
+      h.conversation.commit();
+      expect(h.conversation.respond('Hi')).toBe('waiting');
+      h.stt({ type: 'no_speech', at_ms: 0 });
+      expect(h.answers.map((a) => a.text)).toEqual(['Hi']);
+    });
+
+    it('cancelAnswer() interrupts only an answer in progress', () => {
+      const h = harness(manual);
+      expect(h.conversation.cancelAnswer()).toBe(false);
+      h.conversation.respond('Hi');
+      expect(h.conversation.cancelAnswer()).toBe(true);
+      expect(h.answers[0]!.cancelled).toBe(true);
+      expect(h.names('t1')).toEqual(['interrupted']);
+    });
+
+    it('reopens the stt stream when the detection or language changes, dropping an utterance being heard', () => {
+      const h = harness();
+      h.stt({ type: 'speech_started', utterance_id: 1, at_ms: 0 });
+      h.conversation.configure({}, { detection: { mode: 'vad', threshold: 0.7, min_silence_ms: 800 } });
+      expect(h.streams).toHaveLength(2);
+      expect(h.streams[0]!.events.observed).toBe(false); // the old stream was cancelled
+      expect(h.streams[1]!.options).toEqual({ detection: { mode: 'vad', threshold: 0.7, min_silence_ms: 800 }, language: 'en' });
+      expect(h.sent.at(-1)).toEqual({ event: 'interrupted', data: { turn_id: 't1', heard: '' } });
+      h.conversation.configure({ instructions: 'Be brief.' }, { autoRespond: false });
+      expect(h.streams).toHaveLength(2);
+      h.conversation.configure({ language: 'es' });
+      expect(h.streams[2]!.options).toEqual(expect.objectContaining({ language: 'es' }));
+    });
+
+    it('clearInput() forgets the utterance being heard: no answer comes for it', () => {
+      const h = harness();
+      h.stt({ type: 'speech_started', utterance_id: 1, at_ms: 0 });
+      h.conversation.clearInput();
+      expect(h.streams[0]!.cleared).toBe(1);
+      h.stt({ type: 'speech_stopped', utterance_id: 1, at_ms: 900, reason: 'silence' });
+      h.stt({ type: 'transcription', utterance_id: 1, text: 'late', language: 'en', language_probability: null, start_ms: 0, end_ms: 900, replica: 'r' });
+      expect(h.answers).toHaveLength(0);
+      expect(h.names('t1')).toEqual(['speech_started', 'interrupted']);
+    });
   });
 });

@@ -7,6 +7,7 @@ import {
   liveClientMessageSchema,
   ParleyError,
   type LiveClientMessage,
+  type LiveDetection,
   type LiveEvent,
   type LiveQuery,
 } from '@parley/contracts';
@@ -20,17 +21,23 @@ export interface AnswerEvent {
   data: object;
 }
 
+/** The turn settings of a conversation: the live query's, and instructions added to the tutor's prompt. */
+export type LiveSettings = LiveQuery & { session_id: string; instructions?: string };
+
+/** Changes to the settings: undefined keeps a setting, null clears an optional one. */
+export type SettingChanges = { [K in keyof Omit<LiveSettings, 'session_id'>]?: LiveSettings[K] | null };
+
 /** What a live conversation needs from the rest of the gateway. */
 export interface LiveConversationPorts {
   /** A new live stream in the stt-service, starting at `startSample` on this connection's clock. */
-  openStt(startSample: number): SttLiveStream;
+  openStt(startSample: number, options: { detection: LiveDetection; language: string }): SttLiveStream;
   /**
    * The answer to `userText` as turn events, with speech; ends with `complete` or `error`; does
    * NOT store the turn (the conversation stores what was heard). Unsubscribing cancels it.
    */
-  answer(settings: LiveQuery & { session_id: string }, userText: string): Observable<AnswerEvent>;
+  answer(settings: LiveSettings, userText: string): Observable<AnswerEvent>;
   /** Stores a turn: the learner's words and, when not empty, what they heard of the answer. */
-  store(settings: LiveQuery & { session_id: string }, userText: string, heard: string): Promise<void>;
+  store(settings: LiveSettings, userText: string, heard: string): Promise<void>;
   /** Sends one server message `{event, data}`. */
   send(event: string, data: object): void;
   close(code: number, reason: string): void;
@@ -49,6 +56,24 @@ export interface LiveConversationOptions {
   sttKeepaliveMs: number;
 }
 
+/**
+ * How a protocol drives the conversation (the live socket's defaults, LIVE_SOCKET_BEHAVIOUR;
+ * OpenAI Realtime's session settings change them).
+ */
+export interface LiveBehaviour {
+  /** An utterance is answered as soon as it is transcribed; else it waits for `respond()`. */
+  autoRespond: boolean;
+  /**
+   * `complete` waits until the answer's audio would have been played (the live socket: a turn is
+   * over when it was heard); else it is sent as soon as the answer is generated.
+   */
+  completeAfterPlayback: boolean;
+  /** How utterances are found (voice activity detection, or commits only). */
+  detection: LiveDetection;
+}
+
+export const LIVE_SOCKET_BEHAVIOUR: LiveBehaviour = { autoRespond: true, completeAfterPlayback: true, detection: { mode: 'vad' } };
+
 interface Turn {
   id: string;
   /** stt utterances that make up what the learner said (several when a pause was joined). */
@@ -58,7 +83,8 @@ interface Turn {
   typed?: string;
   /** When the last voiced sample of its latest utterance arrived (performance.now()). */
   speechEndedAt?: number;
-  phase: 'listening' | 'transcribing' | 'answering' | 'done';
+  /** `transcribed`: waiting for `respond()` (autoRespond off). */
+  phase: 'listening' | 'transcribing' | 'transcribed' | 'answering' | 'done';
   userText?: string;
   answer?: Subscription;
   playback: PlaybackClock;
@@ -72,10 +98,15 @@ interface Turn {
  * utterance becomes a voice turn answered with the same events as speak-stream, and the
  * learner can interrupt (barge-in) by speaking, typing or `interrupt`. Rules: ../shared/API.md,
  * "Live conversation". Every turn ends with exactly one of complete, interrupted, error.
+ *
+ * It is the core of both live protocols: it speaks the live socket's vocabulary through
+ * `ports.send` (`{event, data}`, the SSE turn events with a `turn_id`), which the live socket
+ * sends as is and the OpenAI Realtime adapter translates; each protocol calls the public methods.
  */
 export class LiveConversation {
   private readonly logger = new Logger('live');
-  private readonly settings: LiveQuery & { session_id: string };
+  private readonly settings: LiveSettings;
+  private readonly behaviour: LiveBehaviour;
   /** Samples received on this connection: the clock of every at_ms. */
   private samples = 0;
   private stt?: { stream: SttLiveStream; subscription: Subscription };
@@ -92,14 +123,20 @@ export class LiveConversation {
   private sttFailures = 0;
   private sttRetry?: NodeJS.Timeout;
   private idleWaiters: Array<() => void> = [];
+  /** Commits sent to the stt stream whose utterance has not come back yet (speech_stopped or no_speech). */
+  private commitsInFlight = 0;
+  /** respond() asked while a committed utterance was still on its way: answered when it is transcribed. */
+  private requestedAnswer?: { text?: string };
 
   constructor(
     query: LiveQuery,
     sessionId: string,
     private readonly ports: LiveConversationPorts,
     private readonly options: LiveConversationOptions,
+    behaviour: LiveBehaviour = LIVE_SOCKET_BEHAVIOUR,
   ) {
     this.settings = { ...query, session_id: sessionId };
+    this.behaviour = { ...behaviour };
   }
 
   start(): void {
@@ -141,15 +178,14 @@ export class LiveConversation {
     switch (parsed.type) {
       case 'settings': {
         const { type: _type, ...changes } = parsed;
-        Object.assign(this.settings, Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)));
+        this.configure(changes);
         return;
       }
       case 'text':
-        this.cutCurrentTurn({ joinable: false });
-        this.beginTypedTurn(parsed.message);
+        this.typed(parsed.message);
         return;
       case 'commit':
-        this.stt?.stream.commit();
+        this.commit();
         return;
       case 'interrupt':
         this.cutCurrentTurn({ joinable: false });
@@ -158,6 +194,85 @@ export class LiveConversation {
         if (this.turn?.id === parsed.turn_id) this.turn.playback.played(parsed.ms);
         return;
     }
+  }
+
+  // ---- what a protocol can ask of the conversation
+
+  /**
+   * Changes the turn settings (undefined fields are kept, null ones cleared) and the behaviour. A new detection or
+   * language reopens the stt stream: an utterance still being heard ends with `interrupted` (heard '').
+   */
+  configure(settings: SettingChanges, behaviour: Partial<LiveBehaviour> = {}): void {
+    this.touch();
+    const heardBy = JSON.stringify([this.behaviour.detection, this.settings.language]);
+    const target = this.settings as Record<string, unknown>;
+    for (const [name, value] of Object.entries(settings)) {
+      if (value === null) delete target[name];
+      else if (value !== undefined) target[name] = value;
+    }
+    Object.assign(this.behaviour, Object.fromEntries(Object.entries(behaviour).filter(([, v]) => v !== undefined)));
+    if (heardBy !== JSON.stringify([this.behaviour.detection, this.settings.language])) {
+      this.dropUnfinishedUtterance();
+      this.stt?.subscription.unsubscribe();
+      this.stt = undefined;
+      this.turnOfUtterance.clear();
+      clearTimeout(this.sttRetry);
+      this.openStt();
+    }
+  }
+
+  /** A typed turn: any turn in progress is cut (barge-in), and the message is answered. */
+  typed(message: string): void {
+    this.touch();
+    this.cutCurrentTurn({ joinable: false });
+    this.beginTypedTurn(message);
+  }
+
+  /** Ends the utterance in progress now (push-to-talk; with manual detection, the audio since the last commit). */
+  commit(): void {
+    this.touch();
+    if (!this.stt) return;
+    this.commitsInFlight += 1;
+    this.stt.stream.commit();
+  }
+
+  /** Forgets the utterance in progress: it gets no transcript and no answer. */
+  clearInput(): void {
+    this.touch();
+    this.stt?.stream.clear();
+    this.dropUnfinishedUtterance();
+  }
+
+  /**
+   * Answers now (autoRespond off): the transcribed utterance waiting for it, with `text` added
+   * (a typed message), or `text` alone. An utterance committed but not transcribed yet (a client
+   * that commits and asks at once) is answered as soon as it is (`waiting`). `busy`: an answer
+   * is in progress or asked for already; `nothing`: nothing to answer.
+   */
+  respond(text?: string): 'answering' | 'waiting' | 'busy' | 'nothing' {
+    this.touch();
+    const turn = this.turn;
+    if (turn?.phase === 'answering' || this.requestedAnswer) return 'busy';
+    if (turn?.phase === 'transcribed') {
+      this.startAnswer(turn, [turn.userText, text].filter(Boolean).join(' '));
+      return 'answering';
+    }
+    if (this.commitsInFlight > 0 || turn?.phase === 'transcribing') {
+      this.requestedAnswer = { text };
+      return 'waiting';
+    }
+    if (!text) return 'nothing';
+    this.cutCurrentTurn({ joinable: false });
+    this.beginTypedTurn(text);
+    return 'answering';
+  }
+
+  /** Stops the answer in progress (as `interrupt` does); false when no answer is in progress. */
+  cancelAnswer(): boolean {
+    this.touch();
+    if (this.turn?.phase !== 'answering') return false;
+    this.cutCurrentTurn({ joinable: false });
+    return true;
   }
 
   /** The socket closed: everything of this connection stops. */
@@ -188,14 +303,14 @@ export class LiveConversation {
   }
 
   get busy(): boolean {
-    return !this.closed && this.turn !== undefined && this.turn.phase !== 'done';
+    return !this.closed && this.turn !== undefined && this.turn.phase !== 'done' && this.turn.phase !== 'transcribed';
   }
 
   // ---- stt stream
 
   private openStt(): void {
     if (this.closed) return;
-    const stream = this.ports.openStt(this.samples);
+    const stream = this.ports.openStt(this.samples, { detection: this.behaviour.detection, language: this.settings.language });
     let opened = false;
     const subscription = stream.events.subscribe({
       next: (event) => {
@@ -247,6 +362,7 @@ export class LiveConversation {
       case 'speech_stopped': {
         const turn = this.turnOfUtterance.get(event.utterance_id);
         if (!turn || turn.phase === 'done') return;
+        if (event.reason === 'commit' && this.commitsInFlight > 0) this.commitsInFlight -= 1;
         turn.phase = 'transcribing';
         turn.speechEndedAt = this.arrivalOf(event.at_ms * LIVE_SAMPLES_PER_MS);
         this.ports.send('speech_stopped', { turn_id: turn.id, at_ms: event.at_ms });
@@ -259,10 +375,13 @@ export class LiveConversation {
         if (!turn || turn.phase === 'done') return;
         this.finishTurn(turn, 'error');
         this.error(turn.id, new ParleyError(event.code, event.message));
+        this.requestedAnswerLost();
         return;
       }
       case 'no_speech':
+        this.commitsInFlight = Math.max(0, this.commitsInFlight - 1);
         this.error(undefined, new ParleyError('NO_SPEECH', 'commit: no speech since the last utterance'));
+        if (this.commitsInFlight === 0 && this.turn?.phase !== 'transcribing') this.requestedAnswerLost();
         return;
       case 'frame_rejected':
         this.logger.warn(`the stt-service rejected a frame: ${event.message}`);
@@ -299,10 +418,23 @@ export class LiveConversation {
     if (!userText) {
       this.finishTurn(turn, 'error');
       this.error(turn.id, new ParleyError('NO_SPEECH', 'no speech was recognised; please speak and try again'));
+      this.requestedAnswerLost();
       return;
     }
     this.ports.send('transcription', { turn_id: turn.id, text: userText, language: this.settings.language });
-    this.startAnswer(turn, userText);
+    if (this.behaviour.autoRespond) return this.startAnswer(turn, userText);
+    const requested = this.requestedAnswer;
+    this.requestedAnswer = undefined;
+    if (requested) return this.startAnswer(turn, [userText, requested.text].filter(Boolean).join(' '));
+    turn.phase = 'transcribed';
+    turn.userText = userText;
+  }
+
+  /** The committed utterance an answer was asked for came to nothing: only the typed text (if any) is answered. */
+  private requestedAnswerLost(): void {
+    const requested = this.requestedAnswer;
+    this.requestedAnswer = undefined;
+    if (requested?.text) this.beginTypedTurn(requested.text);
   }
 
   private beginTypedTurn(message: string): void {
@@ -341,7 +473,7 @@ export class LiveConversation {
     if (turn.phase === 'done') return;
     if (event.event === 'complete') {
       // A live turn completes when its answer has been spoken; the turn is stored then.
-      const delay = Math.max(0, turn.playback.endsAt() - performance.now());
+      const delay = this.behaviour.completeAfterPlayback ? Math.max(0, turn.playback.endsAt() - performance.now()) : 0;
       turn.completeTimer = setTimeout(() => {
         if (turn.phase === 'done') return;
         this.finishTurn(turn, 'complete');
@@ -384,6 +516,14 @@ export class LiveConversation {
     const userText = turn.userText ?? turn.utterances.map((id) => turn.texts.get(id)).filter(Boolean).join(' ');
     if (userText) void this.ports.store(this.settings, userText, heard);
     return undefined;
+  }
+
+  /** An utterance being heard or transcribed (not answered yet) is dropped: `interrupted` with nothing heard. */
+  private dropUnfinishedUtterance(): void {
+    const turn = this.turn;
+    if (!turn || turn.typed !== undefined || !['listening', 'transcribing'].includes(turn.phase)) return;
+    this.finishTurn(turn, 'interrupted');
+    this.ports.send('interrupted', { turn_id: turn.id, heard: '' });
   }
 
   private finishTurn(turn: Turn, outcome: 'complete' | 'interrupted' | 'error'): void {

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { LiveQuery, TurnEvent } from '@parley/contracts';
+import type { TurnEvent } from '@parley/contracts';
 import type { Observable } from 'rxjs';
 import { ConversationTurnUseCase } from '../conversation/conversation-turn.use-case.js';
 import { ConversationHistory } from '../conversation/turn/conversation-history.js';
 import { turnContext } from '../conversation/turn/turn-context.js';
+import type { LiveSettings } from './live-conversation.js';
 
-type LiveSettings = LiveQuery & { session_id: string };
 
 /** The turn use case as a live conversation uses it: spoken answers that it stores itself, once heard. */
 @Injectable()
@@ -25,6 +25,7 @@ export class LiveTurns {
   answer(settings: LiveSettings, userText: string, learnerSpace?: string): Observable<TurnEvent> {
     const turn = turnContext(request(settings), { speak: true, learnerSpace });
     turn.store = false;
+    if (settings.instructions) turn.settings = { ...turn.settings, instructions: settings.instructions };
     return this.turns.answer(turn, userText);
   }
 

@@ -3,10 +3,9 @@ import type { Response } from 'express';
 import { audioSpeechRequestSchema, ParleyError } from '@parley/contracts';
 import { trackedUntilShutdown } from '../shutdown/gateway-drain.js';
 import { AudioSpeechUseCase } from './audio-speech.use-case.js';
-import { streamingWavHeader } from './streaming-wav.js';
 import { parseRequestBody } from '../http/request-body.js';
 
-/** POST /v1/audio/speech: the speech of `input`, written as it is synthesized (wav or raw pcm). */
+/** POST /v1/audio/speech: the speech of `input`, written as it is synthesized (wav, raw pcm, mp3, opus, aac, flac). */
 @Controller('v1')
 export class AudioSpeechHttpController {
   constructor(@Inject(AudioSpeechUseCase) private readonly speech: AudioSpeechUseCase) {}
@@ -19,15 +18,13 @@ export class AudioSpeechHttpController {
     await new Promise<void>((resolve, reject) => {
       let started = false;
       const subscription = audio.subscribe({
-        next: (message) => {
-          if (message.type !== 'audio') return;
+        next: (piece) => {
           if (!started) {
             started = true;
-            res.status(200).setHeader('X-Sample-Rate', String(message.sample_rate));
-            if (request.response_format === 'wav') res.type('audio/wav').write(streamingWavHeader(message.sample_rate));
-            else res.type('audio/pcm');
+            res.status(200).type(piece.contentType);
+            if (piece.sampleRate) res.setHeader('X-Sample-Rate', String(piece.sampleRate));
           }
-          res.write(message.pcm);
+          res.write(piece.bytes);
         },
         error: (error: unknown) => {
           // Before the first byte the error is an answer; after it, only a cut connection can say so.

@@ -7,6 +7,7 @@ import {
   liveEventSchema,
   liveOpenRequestSchema,
   parsePayload,
+  type LiveDetection,
   type LiveEvent,
   type LiveInputFrame,
 } from '@parley/contracts';
@@ -25,6 +26,8 @@ export interface SttLiveStream {
   /** PCM16 16 kHz audio whose first sample is at `offset` on the connection's clock. Buffered until `opened`. */
   audio(offset: number, pcm: Uint8Array): void;
   commit(): void;
+  /** Forgets the utterance in progress (manual detection: the audio since the last commit). */
+  clear(): void;
   keepalive(): void;
   /** No more audio: the replica finishes the utterance in progress and ends the stream. */
   close(): void;
@@ -43,10 +46,10 @@ export class SttLiveClient {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  open(options: { language: string; startSample: number }): SttLiveStream {
+  open(options: { language: string; startSample: number; detection?: LiveDetection }): SttLiveStream {
     const request = parsePayload(
       liveOpenRequestSchema,
-      { request_id: newRequestId(), language: options.language, start_sample: options.startSample, partials: true },
+      { request_id: newRequestId(), language: options.language, start_sample: options.startSample, partials: true, detection: options.detection },
       'live stream request',
     );
     const subject = liveAudioSubject(request.request_id);
@@ -86,6 +89,7 @@ export class SttLiveClient {
         }
       },
       commit: () => publish({ type: 'commit' }),
+      clear: () => publish({ type: 'clear' }),
       keepalive: () => publish({ type: 'keepalive' }),
       close: () => publish({ type: 'close' }),
     };

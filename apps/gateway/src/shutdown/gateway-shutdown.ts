@@ -3,6 +3,7 @@ import { ParleyError } from '@parley/contracts';
 import type { GatewayConfig } from '../config.js';
 import { LiveTurns } from '../live/live-turns.js';
 import { LiveWsGateway } from '../live/live.ws-gateway.js';
+import { RealtimeWsGateway } from '../realtime/realtime.ws-gateway.js';
 import { GATEWAY_CONFIG } from '../tokens.js';
 import { GatewayDrain } from './gateway-drain.js';
 
@@ -18,6 +19,7 @@ export class GatewayShutdown {
   constructor(
     @Inject(GatewayDrain) private readonly drain: GatewayDrain,
     @Inject(LiveWsGateway) private readonly live: LiveWsGateway,
+    @Inject(RealtimeWsGateway) private readonly realtime: RealtimeWsGateway,
     @Inject(LiveTurns) private readonly liveTurns: LiveTurns,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
@@ -25,17 +27,15 @@ export class GatewayShutdown {
   async drainThenStop(): Promise<void> {
     this.drain.begin();
     const graceMs = this.config.shutdownGraceMs;
-    this.logger.log(
-      `draining: ${this.drain.work.count} turn(s) and ${this.live.openCount} live socket(s) under way, waiting up to ${graceMs} ms`,
-    );
+    const sockets = [this.live.openSockets, this.realtime.openSockets];
+    const open = sockets.reduce((sum, s) => sum + s.count, 0);
+    this.logger.log(`draining: ${this.drain.work.count} turn(s) and ${open} socket(s) under way, waiting up to ${graceMs} ms`);
     const failure = new ParleyError(
       'SERVICE_UNAVAILABLE',
       'the gateway replica shut down before finishing this turn; try again',
     );
-    const [drained] = await Promise.all([
-      this.drain.work.settled(graceMs),
-      this.live.closeAfterTurns(graceMs, failure),
-    ]);
+    // Sockets (live, Realtime) are closed with 1012 as their turns end; the streams are waited for.
+    const [drained] = await Promise.all([this.drain.work.settled(graceMs), ...sockets.map((s) => s.closeAll(graceMs, failure))]);
     if (!drained) {
       this.logger.warn(`grace period over: ending ${this.drain.work.count} turn(s) still under way`);
       this.drain.work.stopAll(failure);

@@ -54,6 +54,8 @@ const ARRIVALS_KEPT = 2048;
 export class LiveStream {
   /** Samples received (stream index of the next sample). */
   private received = 0;
+  /** Manual detection (no detector): where the audio since the last commit or clear begins. */
+  private manualStart = 0;
   private readonly history = new SampleHistory();
   private utterance: Utterance | null = null;
   private nextUtteranceId = 1;
@@ -65,7 +67,8 @@ export class LiveStream {
 
   constructor(
     private readonly options: LiveStreamOptions,
-    private readonly detector: VoiceActivityDetector,
+    /** null: manual detection, utterances are what lies between commits. */
+    private readonly detector: VoiceActivityDetector | null,
     private readonly transcriber: LiveTranscriber,
     private readonly metrics: LiveMetrics,
     private readonly emit: (event: LiveEvent) => void,
@@ -97,6 +100,7 @@ export class LiveStream {
 
   /** Push-to-talk: the utterance in progress is finished now. */
   commit(): void {
+    if (!this.detector) return this.commitManual();
     if (!this.utterance) {
       this.emit({ type: 'no_speech', at_ms: this.atMs });
       return;
@@ -105,9 +109,36 @@ export class LiveStream {
     this.endUtterance('commit', this.received);
   }
 
+  /** Manual detection: everything since the last commit (or clear) is one utterance. */
+  private commitManual(): void {
+    if (this.received === this.manualStart) {
+      this.emit({ type: 'no_speech', at_ms: this.atMs });
+      return;
+    }
+    this.utterance = { id: this.nextUtteranceId++, start: this.manualStart, lastPartialAt: this.received, partial: null };
+    this.emit({ type: 'speech_started', utterance_id: this.utterance.id, at_ms: this.ms(this.manualStart) });
+    this.endUtterance('commit', this.received);
+    this.manualStart = this.received;
+    this.history.discardBefore(this.received);
+  }
+
+  /**
+   * Forgets the utterance in progress: no final will be sent for it (its partial is dropped).
+   * With a detector, speech still going on is not a new utterance until the detector has heard
+   * it end; manual: the audio since the last commit is forgotten.
+   */
+  clear(): void {
+    this.utterance?.partial?.abort();
+    this.utterance = null;
+    this.manualStart = this.received;
+    this.history.discardBefore(this.received - (this.detector ? PRE_SPEECH_SAMPLES : 0));
+  }
+
   /** End of audio: finishes the utterance in progress; resolves once every final has been emitted. */
   async close(): Promise<void> {
-    if (this.utterance) {
+    if (!this.detector) {
+      if (this.received > this.manualStart) this.commitManual();
+    } else if (this.utterance) {
       this.detector.flush();
       this.endUtterance('close', this.received);
     }
@@ -119,12 +150,19 @@ export class LiveStream {
     this.abort.abort();
     this.utterance?.partial?.abort();
     this.utterance = null;
-    this.detector.release();
+    this.detector?.release();
   }
 
   private process(samples: Float32Array): void {
     this.history.append(samples);
     this.noteArrival(this.received + samples.length);
+    if (!this.detector) {
+      // Manual: kept until the commit (bounded by the longest utterance).
+      this.received += samples.length;
+      const longest = this.options.maxUtteranceMs * LIVE_SAMPLES_PER_MS;
+      if (this.received - this.manualStart >= longest) this.commitManual();
+      return;
+    }
     const started = performance.now();
     const activity = this.detector.accept(samples);
     this.metrics.vadRan((performance.now() - started) / 1000, samples.length / LIVE_SAMPLE_RATE);

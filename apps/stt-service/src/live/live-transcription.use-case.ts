@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { LIVE_SAMPLE_RATE, ParleyError, type LiveEvent, type LiveInputFrame } from '@parley/contracts';
+import { LIVE_SAMPLE_RATE, ParleyError, type LiveDetection, type LiveEvent, type LiveInputFrame } from '@parley/contracts';
 import { ModelLifecycle } from '@parley/service-kit';
 import { Observable } from 'rxjs';
 import type { SttServiceConfig } from '../config.js';
@@ -16,6 +16,7 @@ export interface LiveOpenCommand {
   language: string;
   start_sample: number;
   partials: boolean;
+  detection: LiveDetection;
 }
 
 /**
@@ -46,9 +47,12 @@ export class LiveTranscriptionUseCase {
       if (this.active >= live.maxStreams) {
         throw new ParleyError('SERVICE_BUSY', `this replica already owns ${this.active} live streams (STT_LIVE_MAX_STREAMS)`);
       }
-      let detector;
+      const { detection } = command;
+      const vad = detection.mode === 'vad' ? { threshold: detection.threshold, minSilenceMs: detection.min_silence_ms } : undefined;
+      let detector = null;
       try {
-        detector = this.vadPool.acquire();
+        // Manual detection needs no detector: commits end utterances.
+        if (vad) detector = this.vadPool.acquire(vad);
       } catch (error) {
         throw new ParleyError('MODEL_NOT_LOADED', `voice activity detection is unavailable: ${(error as Error).message}`);
       }
@@ -57,9 +61,10 @@ export class LiveTranscriptionUseCase {
       const stream = new LiveStream(
         {
           startSample: command.start_sample,
-          partials: command.partials,
+          // Manual: nothing to preview between commits.
+          partials: command.partials && detector !== null,
           partialIntervalMs: live.partialIntervalMs,
-          minSilenceMs: this.vadPool.settings.minSilenceMs,
+          minSilenceMs: vad?.minSilenceMs ?? this.vadPool.settings.minSilenceMs,
           maxUtteranceMs: live.maxUtteranceMs,
           maxGapMs: live.maxGapMs,
           replica: this.model.replica,
@@ -86,6 +91,7 @@ export class LiveTranscriptionUseCase {
         try {
           if (frame.type === 'audio') stream.audio(frame.offset, frame.pcm);
           else if (frame.type === 'commit') stream.commit();
+          else if (frame.type === 'clear') stream.clear();
           else if (frame.type === 'close') {
             closing = true;
             clearTimeout(idleTimer);

@@ -47,4 +47,18 @@ describe('SileroVadPool (real Silero v5 through sherpa-onnx)', () => {
     expect(run(samples, 320)).toEqual(reference);
     expect(run(samples, 16_000)).toEqual(reference);
   });
+
+  it("takes a stream's own minimum silence: a longer one joins what a pause split", () => {
+    const { pcm } = concatPcm(silencePcm(700), speech, silencePcm(900), speech, silencePcm(2500));
+    const samples = toFloat(pcm);
+    const ended = (events: VoiceActivity[]) => events.filter((e) => e.type === 'speech_ended').length;
+    expect(ended(run(samples, 640))).toBe(2); // 900 ms of silence > the pool's 500 ms
+    const own = pool.acquire({ minSilenceMs: 1500 });
+    const events: VoiceActivity[] = [];
+    for (let at = 0; at < samples.length; at += 640) events.push(...own.accept(samples.subarray(at, at + 640)));
+    own.release();
+    expect(ended(events)).toBe(1);
+    // The pool's own detectors are untouched by a stream's settings.
+    expect(ended(run(samples, 640))).toBe(2);
+  });
 });

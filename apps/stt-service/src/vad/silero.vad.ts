@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { LIVE_SAMPLE_RATE } from '@parley/contracts';
 import sherpa, { type Vad } from 'sherpa-onnx-node';
 import { resolveSileroModelPath } from './silero-model.js';
-import type { VadSettings, VoiceActivity, VoiceActivityDetector, VoiceActivityDetectorPool } from './voice-activity-detector.port.js';
+import type { VadOverrides, VadSettings, VoiceActivity, VoiceActivityDetector, VoiceActivityDetectorPool } from './voice-activity-detector.port.js';
 
 /** Silero v5 at 16 kHz: the model reads 512 new samples per window plus 64 of context (sherpa-onnx). */
 const WINDOW_SHIFT = 512;
@@ -105,24 +105,32 @@ export class SileroVadPool implements VoiceActivityDetectorPool {
   async load(): Promise<void> {
     this.modelPath = resolveSileroModelPath(this.options.modelPath);
     const started = performance.now();
-    for (let i = 0; i < Math.max(1, this.options.warm); i++) this.idle.push(this.create());
+    for (let i = 0; i < Math.max(1, this.options.warm); i++) this.idle.push(this.create(this.settings));
     this.logger.log(
       `Silero VAD ${this.modelPath} ready (${this.idle.length} detector(s) in ${Math.round(performance.now() - started)} ms; ` +
         `threshold ${this.settings.threshold}, min speech ${this.settings.minSpeechMs} ms, min silence ${this.settings.minSilenceMs} ms)`,
     );
   }
 
-  acquire(): VoiceActivityDetector {
-    const vad = this.idle.pop() ?? this.create();
-    return new SileroVoiceActivityDetector(vad, samplesOf(this.settings.minSpeechMs), (used) => {
+  acquire(overrides: VadOverrides = {}): VoiceActivityDetector {
+    const settings = {
+      ...this.settings,
+      threshold: overrides.threshold ?? this.settings.threshold,
+      minSilenceMs: overrides.minSilenceMs ?? this.settings.minSilenceMs,
+    };
+    // A stream with its own settings gets a detector of its own (a model load), dropped when it ends.
+    const own = settings.threshold !== this.settings.threshold || settings.minSilenceMs !== this.settings.minSilenceMs;
+    const vad = own ? this.create(settings) : (this.idle.pop() ?? this.create(this.settings));
+    return new SileroVoiceActivityDetector(vad, samplesOf(settings.minSpeechMs), (used) => {
+      if (own) return;
       used.reset();
       if (this.idle.length < this.options.maxIdle) this.idle.push(used);
     });
   }
 
-  private create(): Vad {
+  private create(settings: VadSettings): Vad {
     if (!this.modelPath) throw new Error('the VAD model is not loaded');
-    const { threshold, minSpeechMs, minSilenceMs, maxSpeechMs } = this.settings;
+    const { threshold, minSpeechMs, minSilenceMs, maxSpeechMs } = settings;
     return new sherpa.Vad(
       {
         sileroVad: {

@@ -27,11 +27,15 @@ export interface VadSettings {
   maxSpeechMs: number;
 }
 
+/** What one stream may set for itself (OpenAI Realtime's server VAD `threshold` and `silence_duration_ms`). */
+export type VadOverrides = Partial<Pick<VadSettings, 'threshold' | 'minSilenceMs'>>;
+
 /** Hands out detectors, one per live stream. */
 export interface VoiceActivityDetectorPool {
   /** Loads the model once (throws if it cannot: the stream is refused, the service stays up). */
   load(): Promise<void>;
-  acquire(): VoiceActivityDetector;
+  /** A detector with the pool's settings, or with a stream's own threshold and minimum silence. */
+  acquire(overrides?: VadOverrides): VoiceActivityDetector;
   readonly settings: VadSettings;
 }
 
