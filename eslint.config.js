@@ -16,7 +16,7 @@ export default tseslint.config(
     files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', module: 'writable', require: 'readonly', fetch: 'readonly',
       // Node 20 globals the scripts and the benchmark harness use.
-      performance: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', AbortController: 'readonly', TextDecoder: 'readonly', FormData: 'readonly', Blob: 'readonly' } },
+      performance: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', TextDecoder: 'readonly', FormData: 'readonly', Blob: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runScript, type ScriptRun } from './support/run-script.js';
 
 const RUN = fileURLToPath(new URL('./run.mjs', import.meta.url));
 const SECTIONS = ['relay', 'first-token', 'speak-stream', 'live', 'stt', 'capacity', 'memory', 'cancel'];
@@ -20,18 +20,12 @@ interface Row {
 }
 
 /** The smoke run in progress (stopped if the suite ends first). */
-let child: ChildProcess | undefined;
+let child: ScriptRun | undefined;
 
 /** `npm run bench -- --smoke`, into a private results folder. */
-function smokeRun(outDir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    child = spawn(process.execPath, [RUN, '--smoke', `--out=${outDir}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+function smokeRun(outDir: string) {
+  child = runScript(RUN, ['--smoke', `--out=${outDir}`]);
+  return child.result;
 }
 
 describe('npm run bench (smoke run: every section, tiny counts)', () => {
@@ -47,7 +41,7 @@ describe('npm run bench (smoke run: every section, tiny counts)', () => {
   }, 600_000); // it starts a broker, every service and whisper-server: minutes on a loaded machine
 
   afterAll(() => {
-    if (child?.exitCode === null) child.kill(); // its finally block stops the services it started
+    child?.stop(); // its finally block stops the services it started
     rmSync(outDir, { recursive: true, force: true });
   });
 

@@ -70,12 +70,16 @@ export async function prepareModels(dir) {
   };
 }
 
-/** Resident memory (bytes) of a process and, with `children`, of everything it spawned. */
-export function rssBytes(pid, { children = false } = {}) {
+/**
+ * Resident memory (bytes) of a process and, with `children`, of everything it spawned. `field`:
+ * `VmRSS` (all resident pages) or `RssAnon` (anonymous pages only: heaps, what a leak grows;
+ * file pages such as memory-mapped models come and go with the machine's memory pressure).
+ */
+export function rssBytes(pid, { children = false, field = 'VmRSS' } = {}) {
   let total;
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    total = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+    total = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
   } catch {
     return 0; // the process has exited
   }
@@ -86,7 +90,7 @@ export function rssBytes(pid, { children = false } = {}) {
     } catch {
       kids = [];
     }
-    for (const kid of kids) total += rssBytes(Number(kid), { children: true });
+    for (const kid of kids) total += rssBytes(Number(kid), { children: true, field });
   }
   return total;
 }

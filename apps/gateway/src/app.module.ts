@@ -5,6 +5,7 @@ import { MulterModule } from '@nestjs/platform-express';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   BinaryAwareNatsDeserializer,
+  DRAIN_STATE,
   MetricsModule,
   NatsConnectionModule,
   NATS_CONNECTION,
@@ -47,6 +48,9 @@ import { ServiceHealthClient } from './services/service-health.client.js';
 import { JetStreamKvSessionStore } from './sessions/jetstream-kv.session-store.js';
 import { SESSION_STORE } from './sessions/session-store.port.js';
 import { GATEWAY_CONFIG } from './tokens.js';
+import { DrainMiddleware } from './shutdown/drain.middleware.js';
+import { GatewayDrain } from './shutdown/gateway-drain.js';
+import { GatewayShutdown } from './shutdown/gateway-shutdown.js';
 import { UpgradeAdmission } from './live/live-admission.js';
 import { RealtimeWsGateway } from './realtime/realtime.ws-gateway.js';
 import { LiveConversationFactory } from './live/live-conversation.factory.js';
@@ -168,6 +172,10 @@ export class GatewayModule implements NestModule {
         ChatCompletionsUseCase,
         AudioTranscriptionsUseCase,
         AudioSpeechUseCase,
+        // SIGTERM: refuse new work, let the turns under way finish (see server.ts).
+        GatewayDrain,
+        { provide: DRAIN_STATE, useExisting: GatewayDrain },
+        GatewayShutdown,
       ],
     };
   }
@@ -175,6 +183,11 @@ export class GatewayModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(RequestIdMiddleware, HttpMetricsMiddleware).forRoutes('*path');
     consumer.apply(OriginGuardMiddleware).forRoutes('api/*path', 'v1/*path');
+    // A draining replica refuses new work everywhere but its health routes (probes must still see it).
+    consumer
+      .apply(DrainMiddleware)
+      .exclude('api/health', 'api/health/*path')
+      .forRoutes('api/*path', 'v1/*path');
     consumer.apply(ApiKeyMiddleware, RateLimitMiddleware).forRoutes(...GUARDED_ROUTES);
     consumer
       .apply(StreamCapMiddleware)

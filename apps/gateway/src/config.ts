@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { envInt } from '@parley/service-kit';
+import { DEFAULT_SHUTDOWN_GRACE_MS, envInt } from '@parley/service-kit';
 import { loadEdgeConfig, type EdgeConfig } from './edge/edge-config.js';
 
 export interface GatewayConfig {
@@ -47,6 +47,12 @@ export interface GatewayConfig {
   liveIdleTimeoutMs: number;
   /** The stt-service's live stream: silence this long (it sends heartbeats every second) means its replica is gone. */
   liveSttTimeoutMs: number;
+  /**
+   * On SIGTERM, how long the turns under way (streams, blocking turns, live sockets) may take to
+   * finish before they are ended with an error (SHUTDOWN_GRACE_MS, 25 s: inside Kubernetes' default
+   * 30 s terminationGracePeriod, leaving time to close).
+   */
+  shutdownGraceMs: number;
   /** On shutdown, how long a turn in progress may take to finish before its socket is closed (1012) anyway. */
   liveShutdownGraceMs: number;
   /** TLS_CERT / TLS_KEY (PEM files): serve HTTPS and WSS (browsers give the microphone only to secure pages). */
@@ -56,6 +62,7 @@ export interface GatewayConfig {
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const read = (name: string, fallback: number, range?: { min?: number; max?: number }) =>
     envInt(name, fallback, range, env);
+  const shutdownGraceMs = read('SHUTDOWN_GRACE_MS', DEFAULT_SHUTDOWN_GRACE_MS, { min: 0, max: 600_000 });
   return {
     port: read('PORT', 8000, { min: 0, max: 65535 }),
     historyTurns: read('HISTORY_TURNS', 10, { min: 0, max: 50 }),
@@ -82,7 +89,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     publicDir: env.PUBLIC_DIR ?? fileURLToPath(new URL('../public', import.meta.url)),
     liveIdleTimeoutMs: read('LIVE_IDLE_TIMEOUT_S', 300, { min: 1 }) * 1000,
     liveSttTimeoutMs: read('LIVE_STT_TIMEOUT_MS', 3_000, { min: 500 }),
-    liveShutdownGraceMs: read('LIVE_SHUTDOWN_GRACE_MS', 30_000, { min: 0 }),
+    shutdownGraceMs,
+    liveShutdownGraceMs: read('LIVE_SHUTDOWN_GRACE_MS', shutdownGraceMs, { min: 0 }),
     tls: tlsFiles(env),
   };
 }

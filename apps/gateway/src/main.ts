@@ -1,4 +1,4 @@
 import { loadGatewayConfig } from './config.js';
 import { startGateway } from './server.js';
 
-await startGateway(loadGatewayConfig());
+await startGateway(loadGatewayConfig(), { drainOnSigterm: true });

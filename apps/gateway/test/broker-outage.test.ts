@@ -1,10 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LANGUAGE_CODES } from '@parley/contracts';
 import { writeTinyGguf } from '@parley/models/fixtures/gguf';
-import { freePort, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
+import { writeTinyPiperVoice } from '@parley/models/fixtures/piper';
+import { freePort, spawnService, startNatsServer, waitUntil, type SpawnedService, type TestNatsServer } from '@parley/service-kit/testing';
 import { recordReliabilityCase } from '../../../tooling/reliability.js';
-import { getJson, postJson, postSse, startLlmService, startTestGateway, type TestGateway } from './support.js';
+import { waitForModel } from './system-support.js';
+import { getJson, postJson, postSse, startLlmService, startTestGateway, TTS_SERVICE_MAIN, type TestGateway } from './support.js';
 
 const TURN = { message: 'Hola', language: 'es' };
 
@@ -17,6 +20,7 @@ describe('a NATS outage', () => {
   let nats: TestNatsServer;
   let dir: string;
   let llm: SpawnedService;
+  let tts: SpawnedService;
   let gateway: TestGateway;
 
   beforeAll(async () => {
@@ -25,20 +29,31 @@ describe('a NATS outage', () => {
     // An endless model cut at max_tokens: a turn streams long enough to lose the broker mid-way.
     const gguf = await writeTinyGguf(join(dir, 'model.gguf'), { endless: true });
     llm = startLlmService(nats.url, gguf.path, await freePort());
+    // A tts-service too: every service must find the broker again, not only the llm-service.
+    const voice = await writeTinyPiperVoice(join(dir, 'voice'));
+    tts = spawnService('tts-service', TTS_SERVICE_MAIN, {
+      NATS_URL: nats.url,
+      TTS_HTTP_PORT: String(await freePort()),
+      TTS_VOICES: JSON.stringify([{ id: 'tiny', languages: LANGUAGE_CODES, model: voice.model, tokens: voice.tokens }]),
+    });
     gateway = await startTestGateway(nats.url, { llmMaxTokens: 300 });
-    await waitUntil(async () => (await getJson(`${gateway.url}/api/health/models`)).body.models?.llm === 'loaded', 'the llm model', 60_000);
+    await waitForModel(gateway.url, 'llm', [llm, tts]);
+    await waitForModel(gateway.url, 'tts', [llm, tts]);
   }, 120_000);
 
   afterAll(async () => {
     await gateway?.close();
     await llm?.stop();
+    await tts?.stop();
     await nats?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
   it('answers 503 BROKER_UNAVAILABLE with Retry-After while NATS is down, ends streams with that error, and works again once it is back', async () => {
-    const before = await postJson(`${gateway.url}/api/conversation/text`, { ...TURN, session_id: 'outage' });
+    const before = await postJson(`${gateway.url}/api/conversation/text`, { ...TURN, session_id: 'outage', learner_id: 'outage-learner' });
     expect(before.status).toBe(200);
+    const progressBefore = (await getJson(`${gateway.url}/api/learners/outage-learner`)).body;
+    expect(progressBefore.languages.es).toEqual(expect.objectContaining({ turns: 1 }));
 
     await nats.kill();
     let started = Date.now();
@@ -60,11 +75,16 @@ describe('a NATS outage', () => {
 
     await nats.start();
     started = Date.now();
-    await waitUntil(async () => (await postJson(`${gateway.url}/api/conversation/text`, TURN)).status === 200, 'a turn after NATS is back', 15_000);
+    // Every client reconnects within 5 s (they retry every NATS_RECONNECT.reconnectTimeWait, 500 ms).
+    await waitUntil(async () => (await postJson(`${gateway.url}/api/conversation/text`, TURN)).status === 200, 'a turn within 5 s of NATS being back', 5_000);
     const recoveredMs = Date.now() - started;
+    const spoken = await postSse(`${gateway.url}/api/conversation/text-stream`, { ...TURN, tts: true });
+    expect(spoken.events.some((e) => e.event === 'audio')).toBe(true);
+    expect(spoken.events.at(-1)?.event).toBe('complete');
+    // Sessions and learner progress kept across the restart (same JetStream store), plus the new turn.
+    expect((await getJson(`${gateway.url}/api/learners/outage-learner`)).body).toEqual(progressBefore);
     const after = await postJson(`${gateway.url}/api/conversation/text`, { ...TURN, session_id: 'outage' });
     expect(after.status).toBe(200);
-    // The session kept its turns across the outage (same JetStream store), plus the new one.
     expect((await getJson(`${gateway.url}/api/conversation/session/outage`)).body.count).toBe(4);
     const outage = { kind: 'fault' as const, input: 'NATS killed (SIGKILL) while the system is idle' };
     recordReliabilityCase({ ...outage, id: 'fault.nats.down-blocking', target: 'POST /api/conversation/text', outcome: '503 BROKER_UNAVAILABLE with Retry-After, "message broker" in the message', ms: blockingMs });
@@ -74,7 +94,7 @@ describe('a NATS outage', () => {
       kind: 'fault',
       target: 'POST /api/conversation/text',
       input: 'NATS started again with the same JetStream store',
-      outcome: 'turns succeed again within 15 s; the session kept its turns from before the outage',
+      outcome: 'llm-service, tts-service and gateway reconnect: text and spoken turns succeed again within 5 s; the session and the learner progress from before the outage are intact',
       ms: recoveredMs,
     });
   });

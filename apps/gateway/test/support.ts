@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadGatewayConfig, type GatewayConfig } from '../src/config.js';
 import { startGateway } from '../src/server.js';
+import { cancelSubject, type ServiceName } from '@parley/contracts';
 import { freePort, spawnService, type SpawnedService } from '@parley/service-kit/testing';
 
 export const LLM_SERVICE_MAIN = fileURLToPath(new URL('../../llm-service/dist/main.js', import.meta.url));
@@ -102,6 +103,24 @@ export async function postJson(url: string, body: unknown, init: RequestInit = {
 }
 
 export const STT_SERVICE_MAIN = fileURLToPath(new URL('../../stt-service/dist/main.js', import.meta.url));
+export const GATEWAY_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+/**
+ * The built gateway as its own process (its signal handling, or a test process kept idle), with
+ * no rate limit or stream cap; `url` once it listens (wait for the models with waitForModel).
+ */
+export async function spawnGateway(natsUrl: string, env: Record<string, string> = {}): Promise<{ service: SpawnedService; url: string }> {
+  const port = await freePort();
+  const service = spawnService('gateway', GATEWAY_MAIN, {
+    NATS_URL: natsUrl,
+    PORT: String(port),
+    RATE_LIMIT_PER_MINUTE: '0',
+    MAX_STREAMS_PER_CLIENT: '0',
+    LOG_LEVEL: 'log',
+    ...env,
+  });
+  return { service, url: `http://127.0.0.1:${port}` };
+}
 export const TTS_SERVICE_MAIN = fileURLToPath(new URL('../../tts-service/dist/main.js', import.meta.url));
 
 /** Runs a command (argument array, no shell) and fails loudly with its output. */
@@ -140,6 +159,22 @@ export function parseWav(bytes: Uint8Array) {
   const bitsPerSample = view.readUInt16LE(34);
   const dataBytes = view.readUInt32LE(40);
   return { channels, sampleRate, bitsPerSample, dataBytes, samples: dataBytes / (bitsPerSample / 8) / channels, fileBytes: view.length };
+}
+
+/**
+ * The process (pid) whose broker connection listens for the cancel of a `service` request under
+ * way: the replica that has taken it (it subscribes just before starting its work). Read from the
+ * broker's monitoring (/connz, a nats-server started with `monitor: true`) and `ss`. Undefined
+ * while no replica has taken one.
+ */
+export async function replicaTakingRequest(monitorUrl: string, service: ServiceName): Promise<number | undefined> {
+  const prefix = cancelSubject(service, '');
+  const connz = (await (await fetch(`${monitorUrl}/connz?subs=1`)).json()) as { connections?: Array<{ port: number; subscriptions_list?: string[] }> };
+  const taker = connz.connections?.find((c) => c.subscriptions_list?.some((subject) => subject.startsWith(prefix) && !subject.endsWith('>')));
+  if (!taker) return undefined;
+  const sockets = spawnSync('ss', ['-Htnp', 'state', 'established', `( sport = :${taker.port} )`], { encoding: 'utf8' }).stdout;
+  const pid = /pid=(\d+)/.exec(sockets)?.[1];
+  return pid ? Number(pid) : undefined;
 }
 
 /** A throwaway self-signed certificate for localhost (openssl), valid for a day: its PEM files in `dir`. */

@@ -148,9 +148,10 @@ export const clearLearnerResponseSchema = z.object({ status: z.literal('cleared'
 
 /** GET /healthz (liveness of any Parley process). */
 export const livenessResponseSchema = z.object({ status: z.literal('alive') });
-/** GET /readyz: 200 when the broker answers (and, in a model service, the model is loaded), else 503. */
+/** GET /readyz: 200 when the broker answers (and, in a model service, the model is loaded), else 503; 503 with `draining` while shutting down. */
 export const readinessResponseSchema = z.object({
   status: z.enum(['ready', 'not_ready']),
   broker: z.enum(['connected', 'unreachable']),
   model: z.string().optional(),
+  draining: z.boolean().optional(),
 });

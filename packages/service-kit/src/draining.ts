@@ -48,6 +48,15 @@ export class InFlightRequests {
   }
 }
 
+/**
+ * Optional provider (`{ draining: boolean }`): while it says draining, `/readyz` answers 503 so
+ * that the balancer stops sending work to a replica that is shutting down (the gateway provides it).
+ */
+export const DRAIN_STATE = Symbol('drain-state');
+export interface DrainState {
+  readonly draining: boolean;
+}
+
 /** One per process: every streaming handler (handleStreamRequest) is tracked here. */
 export const IN_FLIGHT_REQUESTS = new InFlightRequests();
 

@@ -2,6 +2,7 @@ import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Response } from 'express';
+import { DRAIN_STATE, type DrainState } from './draining.js';
 import { ModelLifecycle } from './model-lifecycle.js';
 import { NATS_CONNECTION } from './nats.js';
 
@@ -24,7 +25,7 @@ async function brokerAnswers(nats: NatsConnection | undefined): Promise<boolean>
 /**
  * Kubernetes probes on every service's HTTP port. Liveness (`/healthz`) only says the process
  * answers, so a broker blip never restarts pods; readiness (`/readyz`) says the broker answers
- * and, in a model service, the model is loaded.
+ * and, in a model service, the model is loaded, and that the process is not draining (shutting down).
  */
 @Controller()
 export class ProbesController {
@@ -39,9 +40,10 @@ export class ProbesController {
   async ready(@Res({ passthrough: true }) res: Response) {
     const broker = (await brokerAnswers(this.optional<NatsConnection>(NATS_CONNECTION))) ? 'connected' : 'unreachable';
     const model = this.optional<ModelLifecycle>(ModelLifecycle)?.health().status;
-    const ready = broker === 'connected' && (model === undefined || model === 'loaded');
+    const draining = this.optional<DrainState>(DRAIN_STATE)?.draining === true;
+    const ready = !draining && broker === 'connected' && (model === undefined || model === 'loaded');
     res.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
-    return { status: ready ? 'ready' : 'not_ready', broker, ...(model ? { model } : {}) };
+    return { status: ready ? 'ready' : 'not_ready', broker, ...(model ? { model } : {}), ...(draining ? { draining } : {}) };
   }
 
   private optional<T>(token: unknown): T | undefined {

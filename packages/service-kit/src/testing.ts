@@ -29,6 +29,8 @@ export function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
 export interface TestNatsServer {
   url: string;
   port: number;
+  /** The server's HTTP monitoring endpoint (/connz, /subsz), when started with `monitor: true`. */
+  monitorUrl?: string;
   stop(): Promise<void>;
   /** Kills the server (SIGKILL: an outage, not a shutdown); its JetStream store stays for `start`. */
   kill(): Promise<void>;
@@ -40,15 +42,16 @@ export interface TestNatsServer {
  * Starts a private nats-server with JetStream on a free port: each test suite gets its own broker
  * and never depends on one that happens to run on the machine.
  */
-export async function startNatsServer(): Promise<TestNatsServer> {
+export async function startNatsServer(options: { monitor?: boolean } = {}): Promise<TestNatsServer> {
   const port = await freePort();
+  const monitorPort = options.monitor ? await freePort() : undefined;
   const storeDir = mkdtempSync(join(tmpdir(), 'parley-nats-'));
   let child: ChildProcess;
   let exited: Promise<void>;
   const launch = async () => {
     child = spawn(
       process.env.NATS_SERVER_BIN ?? 'nats-server',
-      ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir],
+      ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, ...(monitorPort ? ['-m', String(monitorPort)] : [])],
       {
         stdio: 'ignore',
       },
@@ -73,6 +76,7 @@ export async function startNatsServer(): Promise<TestNatsServer> {
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
+    ...(monitorPort ? { monitorUrl: `http://127.0.0.1:${monitorPort}` } : {}),
     stop: async () => {
       await halt('SIGTERM');
       rmSync(storeDir, { recursive: true, force: true });

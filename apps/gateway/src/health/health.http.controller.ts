@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import { LANGUAGES, SCENARIOS, type GatewayHealthResponse, type LanguagesResponse, type ModelsHealthResponse, type ScenariosResponse } from '@parley/contracts';
 import type { GatewayConfig } from '../config.js';
 import { ServiceHealthClient } from '../services/service-health.client.js';
+import { GatewayDrain } from '../shutdown/gateway-drain.js';
 import { GATEWAY_CONFIG } from '../tokens.js';
 
 @Controller('api/health')
@@ -10,6 +11,7 @@ export class HealthHttpController {
   constructor(
     @Inject(ServiceHealthClient) private readonly services: ServiceHealthClient,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(GatewayDrain) private readonly drain: GatewayDrain,
   ) {}
 
   @Get()
@@ -25,9 +27,14 @@ export class HealthHttpController {
     return { status: allLoaded ? 'ok' : 'degraded', models };
   }
 
-  /** For readiness probes: 200 only when every model is loaded. */
+  /** For readiness probes: 200 only when every model is loaded and this replica is not shutting down. */
   @Get('ready')
   async ready(@Res({ passthrough: true }) res: Response): Promise<ModelsHealthResponse> {
+    // A draining replica is unready first, so the balancer stops sending it work.
+    if (this.drain.draining) {
+      res.status(HttpStatus.SERVICE_UNAVAILABLE);
+      return { status: 'degraded', models: await this.services.modelStatuses() };
+    }
     const body = await this.models();
     res.status(body.status === 'ok' ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
     return body;

@@ -4,6 +4,7 @@ import { describeIssues } from '@parley/contracts';
 import type { ZodType } from 'zod';
 import { EdgeAccess, isRefusal, type EdgeClient, type EdgeRefusal } from '../edge/edge-access.js';
 import { errorBodyFor, requestPath } from '../http/error-body.js';
+import { GatewayDrain } from '../shutdown/gateway-drain.js';
 
 export interface Admitted<Query> {
   admitted: true;
@@ -31,10 +32,15 @@ export type Admission<Query> = Admitted<Query> | Refused;
  */
 @Injectable()
 export class UpgradeAdmission {
-  constructor(@Inject(EdgeAccess) private readonly edge: EdgeAccess) {}
+  constructor(
+    @Inject(EdgeAccess) private readonly edge: EdgeAccess,
+    @Inject(GatewayDrain) private readonly drain: GatewayDrain,
+  ) {}
 
   async admit<Query>(request: IncomingMessage, querySchema: ZodType<Query>): Promise<Admission<Query>> {
     const path = requestPath(request);
+    // A replica shutting down takes no new socket (503, Retry-After): the client reconnects through the balancer.
+    if (this.drain.draining) return refused(path, this.drain.refusal());
     const verdict = await this.edge.admitUpgrade(request);
     if (isRefusal(verdict)) return refused(path, verdict);
     const params = new URL(request.url ?? '/', 'http://gateway').searchParams;

@@ -288,6 +288,14 @@ export class LiveConversation {
     this.wakeIdleWaiters();
   }
 
+  /** The server is going away before this turn could finish: it ends with one `error` and nothing is stored. */
+  abandonTurn(failure: ParleyError): void {
+    const turn = this.turn;
+    if (!turn || !this.busy) return;
+    this.finishTurn(turn, 'error');
+    this.error(turn.id, failure);
+  }
+
   /** Resolves when no turn is in progress (or at once). */
   whenIdle(): Promise<void> {
     if (!this.busy) return Promise.resolve();

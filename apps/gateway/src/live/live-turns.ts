@@ -10,6 +10,9 @@ import type { LiveSettings } from './live-conversation.js';
 /** The turn use case as a live conversation uses it: spoken answers that it stores itself, once heard. */
 @Injectable()
 export class LiveTurns {
+  /** Stores under way: a shutdown waits for them before closing the broker connection. */
+  private readonly storing = new Set<Promise<void>>();
+
   constructor(
     @Inject(ConversationTurnUseCase) private readonly turns: ConversationTurnUseCase,
     @Inject(ConversationHistory) private readonly history: ConversationHistory,
@@ -27,7 +30,15 @@ export class LiveTurns {
   }
 
   store(settings: LiveSettings, userText: string, heard: string): Promise<void> {
-    return this.history.store(turnContext(request(settings), { speak: false }), userText, heard);
+    const stored = this.history.store(turnContext(request(settings), { speak: false }), userText, heard);
+    const tracked = stored.catch(() => undefined).finally(() => this.storing.delete(tracked));
+    this.storing.add(tracked);
+    return stored;
+  }
+
+  /** Resolves when the stores started so far have ended (stored or failed). */
+  async storesSettled(): Promise<void> {
+    await Promise.all([...this.storing]);
   }
 }
 

@@ -46,4 +46,9 @@ export class LiveWsGateway implements OnGatewayConnection, BeforeApplicationShut
   async beforeApplicationShutdown(): Promise<void> {
     await this.sockets.closeAll(this.config.liveShutdownGraceMs);
   }
+
+  /** The open sockets, for a draining replica (GatewayShutdown): `closeAll` with its grace period and error. */
+  get openSockets(): ConversationSockets {
+    return this.sockets;
+  }
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, Inject, Post, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { audioSpeechRequestSchema, ParleyError } from '@parley/contracts';
+import { trackedUntilShutdown } from '../shutdown/gateway-drain.js';
 import { AudioSpeechUseCase } from './audio-speech.use-case.js';
 import { parseRequestBody } from '../http/request-body.js';
 
@@ -12,7 +13,8 @@ export class AudioSpeechHttpController {
   @Post('audio/speech')
   async create(@Body() body: unknown, @Res() res: Response): Promise<void> {
     const request = parseRequestBody(audioSpeechRequestSchema, body);
-    const audio = this.speech.synthesize(request);
+    // Waited for by a replica shutting down (and cut past its grace period).
+    const audio = trackedUntilShutdown(res, this.speech.synthesize(request));
     await new Promise<void>((resolve, reject) => {
       let started = false;
       const subscription = audio.subscribe({

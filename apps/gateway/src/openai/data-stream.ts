@@ -1,6 +1,7 @@
 import type { Response } from 'express';
 import type { Observable } from 'rxjs';
 import { openEventStream } from '../http/event-stream.js';
+import { trackedUntilShutdown } from '../shutdown/gateway-drain.js';
 
 /**
  * OpenAI's streaming dialect of Server-Sent Events: `data: <json>` lines, and `data: [DONE]` after
@@ -26,7 +27,8 @@ export function openDataStream(res: Response) {
       end(`data: ${JSON.stringify(errorBody)}\n\n`);
     },
     follow<T>(source: Observable<T>, handlers: { next: (value: T) => void; error: (error: unknown) => void }): void {
-      const subscription = source.subscribe({
+      // Waited for by a replica shutting down (and failed past its grace period).
+      const subscription = trackedUntilShutdown(res, source).subscribe({
         next: handlers.next,
         error: handlers.error,
         complete: () => end('data: [DONE]\n\n'),

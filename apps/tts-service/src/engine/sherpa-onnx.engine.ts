@@ -115,7 +115,13 @@ export class SherpaOnnxTtsEngine implements TtsEngine {
         finish();
       };
       // Stop consuming now; the native generator stops when onProgress next returns false.
-      const onAbort = () => settle(() => resolve({ sampleRate: voice.sampleRate, samples: forwarded, stopped: true }));
+      let cancelled = false;
+      let sentences = 0;
+      let sentencesAfterCancel = 0;
+      const onAbort = () => {
+        cancelled = !settled;
+        settle(() => resolve({ sampleRate: voice.sampleRate, samples: forwarded, stopped: true }));
+      };
       signal.addEventListener('abort', onAbort, { once: true });
       const forward = (samples: Float32Array) => {
         if (!samples.length) return;
@@ -129,8 +135,10 @@ export class SherpaOnnxTtsEngine implements TtsEngine {
           sid: request.speakerId,
           speed: request.speed,
           onProgress: ({ samples }) => {
+            if (cancelled) sentencesAfterCancel++;
             if (settled || signal.aborted) return false;
             try {
+              sentences++;
               forward(samples);
               return true;
             } catch (error) {
@@ -138,6 +146,15 @@ export class SherpaOnnxTtsEngine implements TtsEngine {
               return false;
             }
           },
+        })
+        .finally(() => {
+          // Proof that a cancel stops the native generator, not only our reading of it: at most the
+          // sentence under way when the cancel came may still arrive (and is dropped).
+          if (cancelled) {
+            this.logger.log(
+              `synthesis cancelled after ${sentences} sentence(s); the engine synthesized ${sentencesAfterCancel} more after the cancel, then stopped`,
+            );
+          }
         })
         .then(
           (result) => {
