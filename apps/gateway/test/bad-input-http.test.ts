@@ -299,6 +299,29 @@ describe('the bad-input battery at the gateway', () => {
         { id: 'ws.live.oversized-text', input: 'a text message of 1 MiB + 1 byte', message: () => huge(1024 * 1024 + 1), expected: { close: 1009 } },
       ],
     },
+    {
+      target: 'ws /v1/realtime',
+      path: '/v1/realtime',
+      query: 'model=parley',
+      isReady: (m) => m.type === 'session.created',
+      errorOf: (m) => (m.type === 'error' ? { code: String(m.error?.code), message: String(m.error?.message) } : undefined),
+      upgrades: [
+        { id: 'ws.realtime.query-unknown-language', input: 'upgrade with ?language=klingon', query: 'language=klingon', expected: v1bad(/language: unknown language 'klingon'/) },
+        { id: 'ws.realtime.query-model-huge', input: 'upgrade with a 5,000-character model name', query: `model=${'m'.repeat(5000)}`, expected: v1bad(/model/) },
+      ],
+      messages: [
+        { id: 'ws.realtime.malformed-json', input: 'a text message that is not JSON', message: () => 'this is not JSON', expected: { code: 'invalid_json', message: /JSON/ } },
+        { id: 'ws.realtime.unknown-type', input: 'an unsupported client event (conversation.item.truncate)', message: () => JSON.stringify({ type: 'conversation.item.truncate', item_id: 'x', content_index: 0, audio_end_ms: 0 }), expected: { code: 'unknown_event_type', message: /unsupported event type/ } },
+        { id: 'ws.realtime.missing-type', input: 'an event without type', message: () => JSON.stringify({ audio: 'AAAA' }), expected: { code: 'unknown_event_type', message: /type/ } },
+        { id: 'ws.realtime.append-bad-base64', input: 'input_audio_buffer.append with audio "not base64!"', message: () => JSON.stringify({ type: 'input_audio_buffer.append', audio: 'not base64!' }), expected: { code: 'invalid_value', message: /base64/ } },
+        { id: 'ws.realtime.append-odd-length', input: 'input_audio_buffer.append of 3 bytes (PCM16 needs an even number)', message: () => JSON.stringify({ type: 'input_audio_buffer.append', audio: Buffer.from([1, 2, 3]).toString('base64') }), expected: { code: 'invalid_value', message: /even number of bytes/ } },
+        { id: 'ws.realtime.session-g711', input: 'session.update asking for audio/pcmu input', message: () => JSON.stringify({ type: 'session.update', session: { type: 'realtime', audio: { input: { format: { type: 'audio/pcmu' } } } } }), expected: { code: 'invalid_value', message: /audio\/pcm/ } },
+        { id: 'ws.realtime.session-unknown-voice', input: "session.update with voice 'no-such-voice'", message: () => JSON.stringify({ type: 'session.update', session: { type: 'realtime', audio: { output: { voice: 'no-such-voice' } } } }), expected: { code: 'invalid_value', message: /unknown voice 'no-such-voice'/ } },
+        { id: 'ws.realtime.session-threshold-nan', input: 'server VAD threshold "high"', message: () => JSON.stringify({ type: 'session.update', session: { type: 'realtime', audio: { input: { turn_detection: { type: 'server_vad', threshold: 'high' } } } } }), expected: { code: 'invalid_value', message: /threshold/ } },
+        { id: 'ws.realtime.commit-empty', input: 'input_audio_buffer.commit with nothing appended', message: () => JSON.stringify({ type: 'input_audio_buffer.commit' }), expected: { code: 'input_audio_buffer_commit_empty', message: /append audio before committing/ } },
+        { id: 'ws.realtime.oversized', input: 'a text message of 1 MiB + 1 byte', message: () => huge(1024 * 1024 + 1), expected: { close: 1009 } },
+      ],
+    },
   ];
 
   /** A refused upgrade's status and error body (fails if the upgrade is accepted). */
