@@ -1,5 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import WebSocket from 'ws';
 import { startNatsServer, type TestNatsServer } from '@parley/service-kit/testing';
 import { startTestGateway, type TestGateway } from './support.js';
 
@@ -48,11 +49,31 @@ describe('the OpenAPI document', () => {
     expect((await new Validator().validate(broken)).valid).toBe(false);
   });
 
-  it('documents every route the gateway serves, and nothing more', () => {
-    const documented = Object.entries(document.paths as Record<string, object>)
-      .flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`))
+  /** `METHOD /path` of every documented operation, the WebSocket upgrades or the others. */
+  const documentedRoutes = (websocket: boolean) =>
+    Object.entries(document.paths as Record<string, Record<string, Record<string, unknown>>>)
+      .flatMap(([path, methods]) => Object.entries(methods).filter(([, op]) => Boolean(op['x-websocket']) === websocket).map(([method]) => `${method.toUpperCase()} ${path}`))
       .sort();
-    expect(documented).toEqual(servedRoutes(gateway.app as NestExpressApplication));
+
+  it('documents every route the gateway serves, and nothing more', () => {
+    expect(documentedRoutes(false)).toEqual(servedRoutes(gateway.app as NestExpressApplication));
+  });
+
+  it('documents both WebSockets, and each documented one upgrades', async () => {
+    expect(documentedRoutes(true)).toEqual(['GET /api/conversation/live', 'GET /v1/realtime']);
+    for (const route of documentedRoutes(true)) {
+      const path = route.split(' ')[1]!;
+      const opened = await new Promise<boolean>((resolve) => {
+        const socket = new WebSocket(`${gateway.url.replace('http', 'ws')}${path}?language=en`);
+        socket.once('open', () => {
+          socket.close();
+          resolve(true);
+        });
+        socket.once('unexpected-response', () => resolve(false));
+        socket.once('error', () => resolve(false));
+      });
+      expect({ route, opened }).toEqual({ route, opened: true });
+    }
   });
 
   it('describes request bodies with the schemas the gateway validates with', () => {

@@ -13,12 +13,14 @@ import {
   learnerProgressSchema,
   learnerVocabularyQuerySchema,
   learnerVocabularyResponseSchema,
+  liveQuerySchema,
   livenessResponseSchema,
   readinessResponseSchema,
   gatewayHealthResponseSchema,
   languagesResponseSchema,
   modelsHealthResponseSchema,
   openAiModelListSchema,
+  realtimeQuerySchema,
   scenariosResponseSchema,
   sessionIdSchema,
   sessionResponseSchema,
@@ -58,6 +60,11 @@ export interface RouteDoc {
   multipart?: { fields: z.ZodObject; files: string[] };
   /** Also accepted as a urlencoded form. */
   urlencoded?: Schema;
+  /**
+   * A WebSocket upgrade (GET with `Upgrade: websocket`), served by the socket adapter rather than the
+   * HTTP router; documented as an operation whose success is 101 and marked `x-websocket`.
+   */
+  websocket?: { protocol: string };
   responses: Record<string, ResponseDoc>;
 }
 
@@ -291,6 +298,26 @@ export const API_ROUTES: RouteDoc[] = [
     responses: {
       200: { description: 'HTML', media: { 'text/html': { description: 'the routes, their inputs and answers' } } },
     },
+  },
+  {
+    method: 'get',
+    path: '/api/conversation/live',
+    summary: 'Live conversation over a WebSocket: hands-free listening, partial transcripts, barge-in',
+    tag: 'conversation',
+    secured: true,
+    query: liveQuerySchema,
+    websocket: { protocol: 'binary PCM16 16 kHz frames and JSON messages in; `{"event","data"}` JSON out (API.md, "Live conversation")' },
+    responses: { 101: { description: 'upgraded: the first message is `ready` with the session_id' } },
+  },
+  {
+    method: 'get',
+    path: '/v1/realtime',
+    summary: 'A subset of the OpenAI Realtime API over a WebSocket (docs/openai.md)',
+    tag: 'openai',
+    secured: true,
+    query: realtimeQuerySchema,
+    websocket: { protocol: 'OpenAI Realtime client and server events (JSON); audio base64 PCM16 24 kHz' },
+    responses: { 101: { description: 'upgraded: the first event is session.created' } },
   },
   { method: 'get', path: '/healthz', summary: 'Kubernetes liveness: the process answers', tag: 'health', secured: false, responses: { 200: { description: 'alive', json: livenessResponseSchema } } },
   {

@@ -63,6 +63,7 @@ function operation(route: RouteDoc) {
     requestContent['application/x-www-form-urlencoded'] = { schema: jsonSchema(route.urlencoded, 'input') };
   return {
     summary: route.summary,
+    ...(route.websocket ? { description: `WebSocket: send \`Upgrade: websocket\`. Messages: ${route.websocket.protocol}.`, 'x-websocket': true } : {}),
     tags: [route.tag],
     operationId: `${route.method}${route.path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
     ...(route.pathParams || route.query ? { parameters: parameters(route) } : {}),
