@@ -280,6 +280,7 @@ describe('the bad-input battery at the gateway', () => {
         { id: 'ws.live.query-unknown-difficulty', input: 'upgrade with ?difficulty=godlike', query: 'difficulty=godlike', expected: bad(/difficulty/) },
         { id: 'ws.live.query-session-path', input: 'upgrade with ?session_id=..%2F..%2Fetc', query: 'session_id=..%2F..%2Fetc', expected: bad(/session_id/) },
         { id: 'ws.live.query-speech-rate-nan', input: 'upgrade with ?speech_rate=NaN', query: 'speech_rate=NaN', expected: bad(/speech_rate/) },
+        { id: 'ws.live.query-unknown-voice', input: 'upgrade with ?voice=nobody', query: 'voice=nobody', expected: bad(/voice: unknown voice 'nobody'; resident voices: tiny/) },
         { id: 'ws.live.query-feedback-word', input: 'upgrade with ?feedback=maybe', query: 'feedback=maybe', expected: bad(/feedback: must be true or false/) },
       ],
       messages: [
@@ -307,6 +308,7 @@ describe('the bad-input battery at the gateway', () => {
       errorOf: (m) => (m.type === 'error' ? { code: String(m.error?.code), message: String(m.error?.message) } : undefined),
       upgrades: [
         { id: 'ws.realtime.query-unknown-language', input: 'upgrade with ?language=klingon', query: 'language=klingon', expected: v1bad(/language: unknown language 'klingon'/) },
+        { id: 'ws.realtime.query-unknown-voice', input: 'upgrade with ?voice=nobody', query: 'voice=nobody', expected: v1bad(/voice: unknown voice 'nobody'/) },
         { id: 'ws.realtime.query-model-huge', input: 'upgrade with a 5,000-character model name', query: `model=${'m'.repeat(5000)}`, expected: v1bad(/model/) },
       ],
       messages: [

@@ -4,6 +4,8 @@ import { describeIssues } from '@parley/contracts';
 import type { ZodType } from 'zod';
 import { EdgeAccess, isRefusal, type EdgeClient, type EdgeRefusal } from '../edge/edge-access.js';
 import { errorBodyFor, requestPath } from '../http/error-body.js';
+import { TtsVoicesClient } from '../voices/tts-voices.client.js';
+import { unknownVoiceError } from '../voices/voices.js';
 import { GatewayDrain } from '../shutdown/gateway-drain.js';
 
 export interface Admitted<Query> {
@@ -35,6 +37,7 @@ export class UpgradeAdmission {
   constructor(
     @Inject(EdgeAccess) private readonly edge: EdgeAccess,
     @Inject(GatewayDrain) private readonly drain: GatewayDrain,
+    @Inject(TtsVoicesClient) private readonly voices: TtsVoicesClient,
   ) {}
 
   async admit<Query>(request: IncomingMessage, querySchema: ZodType<Query>): Promise<Admission<Query>> {
@@ -48,6 +51,13 @@ export class UpgradeAdmission {
     if (!parsed.success) {
       verdict.close();
       return refused(path, { status: 400, code: 'INVALID_REQUEST', message: `Invalid query: ${describeIssues(parsed.error)}` });
+    }
+    // A voice nobody has loaded is the caller's mistake, said before the upgrade (as on the HTTP turn routes).
+    const voice = (parsed.data as { voice?: string }).voice;
+    const unknownVoice = voice === undefined ? undefined : unknownVoiceError(voice, (await this.voices.residentVoices())?.voices);
+    if (unknownVoice) {
+      verdict.close();
+      return refused(path, { status: 400, code: 'INVALID_REQUEST', message: unknownVoice.message.replace(/^Invalid request/, 'Invalid query') });
     }
     return { admitted: true, query: parsed.data, client: verdict.client, close: verdict.close };
   }
