@@ -37,7 +37,8 @@ describe('tts-service on the broker, with real sherpa-onnx and two tiny Piper vo
       { id: 'tiny-es', languages: ['es'], model: es.model, tokens: es.tokens },
     ];
     httpPort = await freePort();
-    service = startTtsService(nats.url, voices, httpPort);
+    // Log level `log`: a test reads the load's lines (the warm-up).
+    service = startTtsService(nats.url, voices, httpPort, { LOG_LEVEL: 'log' });
     client = natsClient(nats.url);
     await waitForVoices(client, service);
   });
@@ -49,6 +50,16 @@ describe('tts-service on the broker, with real sherpa-onnx and two tiny Piper vo
     if (service.child.exitCode !== null || service.child.signalCode !== null) {
       throw new Error(`tts-service died (${service.child.exitCode ?? service.child.signalCode}):\n${service.output()}`);
     }
+  });
+
+  it('warms each voice up with one synthesis before it says the model is loaded, and counts no request for it', async () => {
+    const log = service.output();
+    const warmed = ['tiny-en', 'tiny-es'].map((id) => log.search(new RegExp(`voice ${id} warmed up: a first synthesis took \\d+ ms`)));
+    const loaded = log.search(/model \S+ loaded in \d+ ms/);
+    expect(Math.min(...warmed)).toBeGreaterThan(-1);
+    expect(loaded).toBeGreaterThan(Math.max(...warmed));
+    const exposition = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    expect(metricValue(exposition, 'parley_request_duration_seconds_count', { operation: 'synthesize', outcome: 'ok' })).toBe(0);
   });
 
   it('streams one audio chunk per sentence, in order, then one done whose samples count the PCM', async () => {

@@ -28,6 +28,9 @@ export interface SherpaOnnxTtsConfig {
 
 /** Sentences per model run, hence per audio chunk: 1 streams speech sentence by sentence. */
 const SENTENCES_PER_CHUNK = 1;
+/** What the warm-up says (any short sentence: its content is irrelevant). */
+const WARM_UP_TEXT = 'Hello there.';
+
 /** A load that has not finished by then is reported as failed (a bad file can hang the native loader). */
 const LOAD_TIMEOUT_MS = 120_000;
 
@@ -94,6 +97,23 @@ export class SherpaOnnxTtsEngine implements TtsEngine {
         `voice ${voice.id} (${voice.languages.join(', ')}): ${tts.sampleRate} Hz, ${voice.speakers ?? modelSpeakers} speaker(s), ` +
           `${this.config.threads} threads, loaded in ${Math.round(performance.now() - started)} ms`,
       );
+      await this.warmUp(voice.id, tts);
+    }
+  }
+
+  /**
+   * One synthesis at load, discarded: ONNX Runtime's first run of a model allocates and plans
+   * (about 40× a later run on the generated voice, hundreds of ms on a real one), and the first
+   * learner's first sentence should not pay for it. Part of the load, so readiness waits for it;
+   * a failure is logged, not fatal (the voice still serves, its first sentence is just slower).
+   */
+  private async warmUp(voiceId: string, tts: OfflineTts): Promise<void> {
+    const started = performance.now();
+    try {
+      await withTimeout(tts.generateAsync({ text: WARM_UP_TEXT, sid: 0, speed: 1 }), LOAD_TIMEOUT_MS, `the warm-up took over ${LOAD_TIMEOUT_MS} ms`);
+      this.logger.log(`voice ${voiceId} warmed up: a first synthesis took ${Math.round(performance.now() - started)} ms`);
+    } catch (error) {
+      this.logger.warn(`voice ${voiceId}: the warm-up synthesis failed (${error instanceof Error ? error.message : String(error)}); serving anyway`);
     }
   }
 
