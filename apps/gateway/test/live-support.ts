@@ -1,6 +1,7 @@
 import { pcmFrames, samplesToMs, silencePcm } from '@parley/models/fixtures/speech';
 import { waitUntil } from '@parley/service-kit/testing';
 import WebSocket from 'ws';
+import { upgradeOutcome } from './edge-support.js';
 
 export type ServerEvent = { event: string; data: Record<string, any> };
 
@@ -77,14 +78,8 @@ export class LiveSocket {
 }
 
 /** An upgrade the gateway must refuse: its HTTP status and JSON error body. */
-export function upgradeRefusal(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url);
-    socket.once('open', () => reject(new Error('the upgrade was accepted')));
-    socket.once('unexpected-response', (_request, response) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(body) as Record<string, unknown> }));
-    });
-  });
+export async function upgradeRefusal(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const outcome = await upgradeOutcome(url);
+  if (outcome === 'upgraded') throw new Error(`the upgrade of ${url} was accepted`);
+  return { status: outcome.status, body: outcome.body as Record<string, unknown> };
 }

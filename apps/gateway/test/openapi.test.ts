@@ -1,7 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import WebSocket from 'ws';
 import { startNatsServer, type TestNatsServer } from '@parley/service-kit/testing';
+import { upgradeOutcome } from './edge-support.js';
 import { startTestGateway, type TestGateway } from './support.js';
 
 /** The routes the running gateway's router really serves, as `METHOD /path/{param}`. */
@@ -63,15 +63,7 @@ describe('the OpenAPI document', () => {
     expect(documentedRoutes(true)).toEqual(['GET /api/conversation/live', 'GET /v1/realtime']);
     for (const route of documentedRoutes(true)) {
       const path = route.split(' ')[1]!;
-      const opened = await new Promise<boolean>((resolve) => {
-        const socket = new WebSocket(`${gateway.url.replace('http', 'ws')}${path}?language=en`);
-        socket.once('open', () => {
-          socket.close();
-          resolve(true);
-        });
-        socket.once('unexpected-response', () => resolve(false));
-        socket.once('error', () => resolve(false));
-      });
+      const opened = (await upgradeOutcome(`${gateway.url.replace('http', 'ws')}${path}?language=en`)) === 'upgraded';
       expect({ route, opened }).toEqual({ route, opened: true });
     }
   });
